@@ -50,9 +50,16 @@ function judgeResult(result: CallResult): Outcome {
   return result.statusCode >= 500 ? 'failure' : 'success';
 }
 
-/** Timeouts and connection errors count; a 4xx-class error or the caller going away says nothing about the upstream. */
+// Refusals by a local guard (a bulkhead inside the breaker) never reached the upstream.
+const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['MR_GW_BULKHEAD_FULL', 'MR_GW_CIRCUIT_OPEN', 'MR_GW_RATE_LIMITED']);
+
+/**
+ * Timeouts and connection errors count; a 4xx-class error, a local refusal or the caller going away says
+ * nothing about the upstream.
+ */
 function judgeError(error: unknown, signal: AbortSignal | undefined): Outcome {
   if (isMiaRunError(error)) {
+    if (LOCAL_REFUSALS.has(error.code)) return 'ignored';
     if (error.code === 'MR_GW_UPSTREAM_TIMEOUT') return 'failure';
     return (error.statusCode ?? 500) >= 500 ? 'failure' : 'ignored';
   }

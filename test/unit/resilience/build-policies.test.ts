@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/ports/manual-clock.js';
 import { buildPolicies } from '../../../src/resilience/build-policies.js';
 import { compose } from '../../../src/resilience/compose.js';
+import { createRetry } from '../../../src/resilience/retry.js';
+import { createTimeout } from '../../../src/resilience/timeout.js';
 import { definePolicy, type Call, type CallResult, type PolicyKind } from '../../../src/resilience/types.js';
 import type { PoliciesConfig } from '../../../src/config/types.js';
 
@@ -28,6 +30,28 @@ describe('compose', () => {
     const wrap = compose(...kinds.map((k) => tracer(k, log)));
     await wrap(async () => ({ statusCode: 200 }))({ method: 'GET' });
     assert.deepEqual(log, ['rateLimit', 'timeout', 'retry', 'attemptTimeout', 'circuitBreaker', 'bulkhead']);
+  });
+
+  test('a per-attempt timeout inside retry: a hung attempt is cut and the next one answers', async () => {
+    const clock = new ManualClock();
+    const signals: AbortSignal[] = [];
+    let calls = 0;
+    const up = async (ctx: { signal?: AbortSignal }): Promise<CallResult> => {
+      signals.push(ctx.signal!);
+      if (++calls === 1) return new Promise<never>(() => {}); // hangs
+      return { statusCode: 200 };
+    };
+    const guarded = compose(
+      createTimeout({ ms: 10_000, clock }),
+      createRetry({ attempts: 3, backoff: 'constant', base: 10, max: 10, budget: 100, clock }),
+      createTimeout({ ms: 1_000, clock, scope: 'attempt' }),
+    )(up);
+    const pending = guarded({ method: 'GET' });
+    await clock.advance(1_000);
+    assert.equal(signals[0]!.aborted, true, 'the hung attempt was told to stop');
+    await clock.advance(10);
+    assert.equal((await pending).statusCode, 200);
+    assert.equal(calls, 2);
   });
 
   test('no policies is the call itself', async () => {

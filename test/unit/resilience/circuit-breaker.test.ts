@@ -45,13 +45,15 @@ describe('circuit breaker', () => {
     assert.equal(up.state.calls, before, 'an open breaker never calls the upstream');
   });
 
-  test('4xx answers and 4xx-class errors never count as failures', async () => {
+  test('4xx answers, 4xx-class errors and local refusals never count as failures', async () => {
     const { breaker, up, guarded } = setup({ minRequests: 2 });
     up.state.status = 404;
     for (let i = 0; i < 10; i++) await guarded(ctx);
     up.state.status = 429;
     for (let i = 0; i < 10; i++) await guarded(ctx);
     up.state.throws = new MiaRunError('MR_GW_FORBIDDEN', 'no');
+    for (let i = 0; i < 10; i++) await assert.rejects(guarded(ctx));
+    up.state.throws = new MiaRunError('MR_GW_BULKHEAD_FULL', 'a local guard refused: the upstream was not called');
     for (let i = 0; i < 10; i++) await assert.rejects(guarded(ctx));
     assert.equal(breaker.state(), 'closed');
   });
