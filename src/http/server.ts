@@ -51,6 +51,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     }
   });
 
+  // While draining, answers close their connection so kept-alive sockets do not hold the shutdown open.
+  app.addHook('onSend', async (_request, reply) => {
+    if (options.isClosing?.()) reply.header('connection', 'close');
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       {
