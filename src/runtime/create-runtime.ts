@@ -11,6 +11,7 @@ import type { CapabilityContext, CapabilityFactory, Role } from '../ports/capabi
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Backend, Capability } from '../ports/lifecycle.js';
 import type { Logger } from '../ports/logger.js';
+import { builtinCapabilities } from './capabilities.js';
 import { startInOrder, stopInReverse, type LifecycleStep } from './lifecycle.js';
 import { installBackofficeMarker, openListeners, type OpenListeners } from './listeners.js';
 import { createLogger } from './logger.js';
@@ -35,7 +36,7 @@ export interface RuntimeOptions {
   /** Default: pino JSON lines on stdout at `info`. */
   readonly logger?: Logger;
   readonly clock?: Clock;
-  /** Capability factories; those whose role is not selected are skipped. */
+  /** Capability factories (default: the built-in ones); those whose role is not selected are skipped. */
   readonly capabilities?: readonly CapabilityFactory[];
   /** Backend adapters by kind; default the built-in registry. */
   readonly backends?: BackendFactories;
@@ -95,7 +96,7 @@ export function createRuntime(config: ProjectConfig, options: RuntimeOptions = {
 
   const targets = createTargetDirectory();
   const ctx: CapabilityContext = { config, stores, bus, logger, clock, dataDir, roles, targets };
-  const capabilities: Capability[] = (options.capabilities ?? [])
+  const capabilities: Capability[] = (options.capabilities ?? builtinCapabilities)
     .filter((factory) => roles.includes(factory.role))
     .map((factory) => factory.create({ ...ctx, logger: logger.child({ capability: factory.name }) }));
   for (const capability of capabilities) targets.add(capability);

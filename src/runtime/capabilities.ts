@@ -1,0 +1,7 @@
+import type { CapabilityFactory } from '../ports/capability-context.js';
+
+/**
+ * The capabilities a plain `mia-run run` starts, one factory each (filtered by `--role`). Adding a capability
+ * is one import and one entry, e.g. `{ name: 'crud', role: 'crud', create: createCrud }`.
+ */
+export const builtinCapabilities: readonly CapabilityFactory[] = [];
