@@ -57,7 +57,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
+    // Orchestrators poll the status routes every few seconds: keep them out of the default (info) log.
+    const log = request.url.startsWith('/-/') ? request.log.debug.bind(request.log) : request.log.info.bind(request.log);
+    log(
       {
         method: request.method,
         url: request.url,

@@ -60,3 +60,13 @@ describe('request ids', () => {
     assert.equal(res.headers.connection, 'close');
   });
 });
+
+describe('access log', () => {
+  test('status routes log at debug, so probes do not flood the info log', async () => {
+    const { logger, lines } = capture();
+    const app = createHttpServer({ bodyLimit: 1024, logger });
+    app.get('/-/healthz', async () => 'ok');
+    await app.inject({ url: '/-/healthz' });
+    assert.deepEqual(lines.filter((l) => l.msg === 'request completed'), []);
+  });
+});
