@@ -135,7 +135,10 @@ export interface MessageBatch {
 }
 
 export interface HandlerContext {
-  /** Aborted when the subscription stops or loses the partition; long handlers may stop early (no commit). */
+  /**
+   * Aborted when the subscription stops or the bus closes. A handler call that still resolves is committed
+   * (graceful stop); one that throws after the abort is not retried and its batch is redelivered later.
+   */
   readonly signal: AbortSignal;
   /** Which try this is for these messages, from 1 (retries of a failed batch count up). */
   readonly attempt: number;
