@@ -145,6 +145,8 @@ export interface UpstreamConfig {
   readonly url: string;
   /** Names from `policies` (any kind). */
   readonly policies: readonly string[];
+  /** Send the caller's cookies and client key (default false). */
+  readonly forwardCredentials?: boolean;
 }
 
 /** Sections owned by capabilities whose issues have not landed yet are kept as validated plain data. */
@@ -157,10 +159,10 @@ export interface ProjectConfig {
   /** Always has at least `default` (embedded). */
   readonly databases: Readonly<Record<string, DatabaseConfig>>;
   readonly bus: BusConfig;
-  readonly auth: OpenSection;
+  readonly auth: import('./sections/gateway.js').AuthConfig;
   readonly policies: PoliciesConfig;
   readonly upstreams: Readonly<Record<string, UpstreamConfig>>;
-  readonly endpoints: readonly OpenSection[];
+  readonly endpoints: readonly import('./sections/gateway.js').EndpointDefinition[];
   readonly collections: readonly OpenSection[];
   readonly sagas: Readonly<Record<string, OpenSection>>;
   readonly fastData: OpenSection;
