@@ -1,102 +1,24 @@
-/**
- * `mia-run run <file>` (also `mia-run <file>`): load the descriptor, start the runtime, serve until SIGTERM or
- * SIGINT, then stop gracefully. Resolves with the exit code; src/cli/main.ts sets it.
- *
- * Flags: `--port` overrides `server.port` (and `PORT` works through `${PORT:-8080}` in the descriptor);
- * `--data-dir` is where embedded databases and the embedded bus keep their files, default `.data` in the
- * current directory; `--role a,b` runs a subset of capabilities; `--log-level` is a pino level (default info).
- */
-import type { Diagnostic } from '../../config/types.js';
-import { loadProject } from '../../config/load-project.js';
-import { isMiaRunError } from '../../errors.js';
-import { createRuntime, type Runtime } from '../../runtime/create-runtime.js';
-import { createLogger } from '../../runtime/logger.js';
-import { parseRoles } from '../../runtime/roles.js';
-import { installSignalHandlers } from '../../runtime/signals.js';
+/** `mia-run run <file>` (the default command: `mia-run <file>` is the same). */
+import { Option } from 'commander';
+import type { CliCommand } from '../command.js';
 
-export interface RunOptions {
-  readonly port?: number;
-  readonly dataDir?: string;
-  readonly role?: string;
-  readonly logLevel?: string;
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`"${value}" is not a port (0-65535)`);
+  return n;
 }
 
-// TODO(config engineer's src/cli/format/text.ts): switch to the shared text formatter once it lands.
-function formatDiagnostic(d: Diagnostic): string {
-  const where = d.position === undefined ? 'mia-run:' : `${d.position.file}:${d.position.line}:${d.position.col}`;
-  return `${where} ${d.severity} ${d.code} ${d.path === '' ? '(root)' : d.path}: ${d.message}${d.hint === undefined ? '' : `; ${d.hint}`}`;
-}
-
-function printDiagnostics(diagnostics: readonly Diagnostic[]): boolean {
-  for (const d of diagnostics) console.error(formatDiagnostic(d));
-  return diagnostics.some((d) => d.severity === 'error');
-}
-
-/** One line a human reads: where it listens and what is up. */
-function describe(runtime: Runtime, name: string, url: string, backofficeUrl: string | undefined): string {
-  const status = runtime.status();
-  const backends = status.backends.map((b) => `${b.name} ${b.kind}`).join(', ');
-  const capabilities = status.capabilities.length === 0 ? 'none yet' : status.capabilities.join(', ');
-  const backoffice = backofficeUrl === undefined ? '' : `, backoffice on ${backofficeUrl}`;
-  return `mia-run: ${name} listening on ${url}${backoffice} (backends: ${backends}; capabilities: ${capabilities})`;
-}
-
-async function prettyStream(): Promise<import('pino').DestinationStream | undefined> {
-  if (!process.stdout.isTTY) return undefined;
-  const { default: pretty } = await import('pino-pretty');
-  return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' });
-}
-
-export async function runCommand(file: string, options: RunOptions = {}): Promise<number> {
-  const roles = parseRoles(options.role);
-  if (printDiagnostics(roles.diagnostics) || roles.roles === undefined) return 1;
-
-  const loaded = await loadProject(file, { env: process.env, cwd: process.cwd() });
-  if (printDiagnostics(loaded.diagnostics) || loaded.config === undefined) return 1;
-  const config = loaded.config;
-
-  const destination = await prettyStream();
-  const logger = createLogger(destination === undefined ? { level: options.logLevel ?? 'info' } : { level: options.logLevel ?? 'info', destination });
-  let runtime: Runtime;
-  try {
-    runtime = createRuntime(config, {
-      ...(options.port === undefined ? {} : { port: options.port }),
-      dataDir: options.dataDir ?? '.data',
-      roles: roles.roles,
-      logger,
-    });
-  } catch (err) {
-    return reportStartError(err);
-  }
-
-  // Handlers go in before start so that a signal during start-up still stops gracefully (after start settles).
-  const starting = runtime.start();
-  let uninstall = (): void => undefined;
-  const stopped = new Promise<unknown>((resolve) => {
-    uninstall = installSignalHandlers(
-      async (reason) => {
-        await starting.catch(() => undefined);
-        await runtime.stop(reason);
-      },
-      { logger, onStopped: resolve },
-    );
-  });
-  let started: { url: string; backofficeUrl?: string };
-  try {
-    started = await starting;
-  } catch (err) {
-    uninstall();
-    return reportStartError(err);
-  }
-
-  console.log(describe(runtime, config.name, started.url, started.backofficeUrl));
-  const outcome = await stopped;
-  uninstall();
-  return outcome === undefined ? 0 : 1;
-}
-
-function reportStartError(err: unknown): number {
-  if (!isMiaRunError(err)) throw err;
-  console.error(`mia-run: error ${err.code}: ${err.message}${err.hint === undefined ? '' : `; ${err.hint}`}`);
-  return 1;
-}
+export const runCommand: CliCommand = {
+  declare: (program, bind) =>
+    bind(
+      program
+        .command('run', { isDefault: true })
+        .description('start the runtime for a descriptor (the default command: "mia-run <file>" is the same)')
+        .argument('<file>', 'project descriptor, e.g. project.yaml')
+        .addOption(new Option('--port <port>', 'override server.port (0 picks a free port)').argParser(port))
+        .option('--data-dir <dir>', 'where embedded databases and the embedded bus keep their files', '.data')
+        .option('--role <roles>', 'comma-separated capabilities to run in this process (gateway, crud, sagas, projections, aggregates)')
+        .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+      () => import('./run-action.js').then((m) => m.runAction),
+    ),
+};

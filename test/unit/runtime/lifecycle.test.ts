@@ -158,7 +158,7 @@ describe('runtime lifecycle', () => {
           role: 'crud',
           create: () => ({
             name: 'echo',
-            routes: new Map([['/', (async (app) => app.get('/whoami', async (req) => ({ isbackoffice: req.headers.isbackoffice ?? null }))) as FastifyPluginAsync]]),
+            routes: new Map<string, FastifyPluginAsync>([['/', async (app) => { app.get('/whoami', async (req) => ({ isbackoffice: req.headers.isbackoffice ?? null })); }]]),
             start: async () => undefined,
             stop: async () => undefined,
             health: async () => ({ name: 'echo', status: 'OK' }),

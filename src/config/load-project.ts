@@ -1,0 +1,120 @@
+/**
+ * The config pipeline (STYLE §6): read with positions -> includes -> `${ENV}` interpolation -> JSON Schema
+ * -> defaults and units -> cross-reference rules -> deep freeze. It never throws: every problem found in
+ * any phase is a diagnostic, and all of them are returned together. `validate` and `run` share it.
+ */
+import { resolve } from 'node:path';
+import { diagnostic } from './diagnostics.js';
+import { deepFreeze } from './freeze.js';
+import { displayPath, resolveIncludes } from './include.js';
+import { interpolate, type Env } from './interpolate.js';
+import { createLocator, type Locator, type Path } from './locate.js';
+import { normalize } from './normalize.js';
+import { DEFAULT_LIMITS, readYamlFile, type ReadLimits } from './read-yaml.js';
+import { RULES, type ConfigRule, type RuleContext } from './rules/index.js';
+import { schemaDiagnostics } from './schema-errors.js';
+import { validateSchema } from './schema.js';
+import { formatPath } from './diagnostics.js';
+import type { Diagnostic, LoadResult, ProjectConfig } from './types.js';
+
+export interface LoadOptions {
+  /** Environment for `${VAR}`; default `process.env`. */
+  readonly env?: Env;
+  /** Base of relative paths and of the file names printed in diagnostics; default `process.cwd()`. */
+  readonly cwd?: string;
+  /** Reader safety limits. */
+  readonly limits?: Partial<ReadLimits>;
+  /** Cross-reference rules; default every rule of `src/config/rules/`. */
+  readonly rules?: readonly ConfigRule[];
+}
+
+/**
+ * Loads, validates and freezes a descriptor.
+ *
+ * @example
+ * const { config, diagnostics } = await loadProject('project.yaml', { env: process.env, cwd: process.cwd() });
+ * if (!config) for (const d of diagnostics) console.error(d.message);
+ */
+export async function loadProject(file: string, options: LoadOptions = {}): Promise<LoadResult> {
+  try {
+    return await load(file, options);
+  } catch (err) {
+    // A bug in a phase must not crash `validate`; it is reported as one diagnostic instead.
+    return { diagnostics: [diagnostic({ code: 'MR_INTERNAL', message: `the descriptor could not be checked: ${(err as Error)?.stack ?? String(err)}`, hint: 'this is a bug; please report it' })] };
+  }
+}
+
+async function load(file: string, options: LoadOptions): Promise<LoadResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const limits: ReadLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const absolute = resolve(cwd, file);
+
+  const root = await readYamlFile(absolute, displayPath(absolute, cwd), limits);
+  if (root.source === undefined) return { diagnostics: root.diagnostics };
+
+  const included = await resolveIncludes(root.source, (f, display, at) => readYamlFile(f, display, limits, at), cwd);
+  const locator = createLocator(root.source, included.origins);
+  const diagnostics: Diagnostic[] = [...included.diagnostics];
+
+  const interpolated = interpolate(included.value, env, (path) => locator.position(path));
+  diagnostics.push(...interpolated.diagnostics);
+  // Without the content of an unreadable include, the schema would report keys that file provides.
+  if (included.incomplete) return finish(diagnostics, included.sources.map((s) => s.file));
+
+  const checked = validateSchema(interpolated.value, interpolated.wholeValues);
+  diagnostics.push(...schemaDiagnostics(checked.errors, checked.value, locator, interpolated.failed));
+  if (diagnostics.some((d) => d.severity === 'error')) return finish(diagnostics, included.sources.map((s) => s.file));
+
+  const normalized = normalize({
+    value: checked.value as Record<string, unknown>,
+    sourceFile: absolute,
+    files: included.sources.map((s) => s.file),
+    position: (path) => locator.position(path),
+  });
+  diagnostics.push(...normalized.diagnostics);
+  if (normalized.config === undefined) return finish(diagnostics, []);
+
+  diagnostics.push(...runRules(normalized.config, locator, options.rules ?? RULES));
+  if (diagnostics.some((d) => d.severity === 'error')) return finish(diagnostics, []);
+  return { config: deepFreeze(normalized.config), diagnostics: sortDiagnostics(diagnostics, included.sources.map((s) => s.display)) };
+}
+
+function finish(diagnostics: Diagnostic[], _files: readonly string[]): LoadResult {
+  return { diagnostics: sortDiagnostics(diagnostics, []) };
+}
+
+function runRules(config: ProjectConfig, locator: Locator, rules: readonly ConfigRule[]): Diagnostic[] {
+  const ctx: RuleContext = {
+    config,
+    position: (path, target) => locator.position(path, target),
+    report: (input) =>
+      diagnostic({
+        code: input.code,
+        message: input.message,
+        path: formatPath(input.path as Path),
+        position: locator.position(input.path, input.target),
+        ...(input.hint === undefined ? {} : { hint: input.hint }),
+        ...(input.severity === undefined ? {} : { severity: input.severity }),
+      }),
+  };
+  const out: Diagnostic[] = [];
+  for (const rule of rules) {
+    try {
+      out.push(...rule.check(ctx));
+    } catch (err) {
+      out.push(diagnostic({ code: 'MR_INTERNAL', message: `rule ${rule.name} failed: ${(err as Error)?.message ?? String(err)}`, hint: 'this is a bug; please report it' }));
+    }
+  }
+  return out;
+}
+
+/** Stable order: by file (first seen first), line, column; diagnostics without a position first. */
+function sortDiagnostics(diagnostics: readonly Diagnostic[], files: readonly string[]): Diagnostic[] {
+  const order = new Map<string, number>(files.map((f, i) => [f, i]));
+  for (const d of diagnostics) if (d.position && !order.has(d.position.file)) order.set(d.position.file, order.size);
+  return [...diagnostics].sort((a, b) => {
+    if (!a.position || !b.position) return (a.position ? 1 : 0) - (b.position ? 1 : 0);
+    return (order.get(a.position.file)! - order.get(b.position.file)!) || a.position.line - b.position.line || a.position.col - b.position.col;
+  });
+}

@@ -1,0 +1,12 @@
+/**
+ * Every cross-reference rule, run in this order after the schema and defaults. One file per area; adding
+ * an area is one import and one entry (spread its list).
+ */
+import { policyRules } from './policies.js';
+import type { ConfigRule } from './rule.js';
+
+export type { ConfigRule, ReportInput, RuleContext } from './rule.js';
+
+export const RULES: readonly ConfigRule[] = [
+  ...policyRules,
+];
