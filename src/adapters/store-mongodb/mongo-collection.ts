@@ -1,0 +1,265 @@
+/**
+ * One collection of a `MongoDocumentStore`: the port's operations on the official driver, with errors mapped
+ * (`map-error.ts`, `duplicate-key.ts`) and values decoded into the port's bson classes. Bound to a session when
+ * it belongs to a transaction scope.
+ */
+import { ObjectId } from 'bson';
+import type { AnyBulkWriteOperation, ClientSession, Db, Collection as DriverCollection, Document as DriverDocument, Filter as DriverFilter } from 'mongodb';
+import { MiaRunError } from '../../errors.js';
+import type { Clock } from '../../ports/clock.js';
+import type {
+  BulkWriteOperation, BulkWriteOptions, BulkWriteResult, Collection, CountOptions, DeleteResult, Document, Filter, FindCursor, FindOneAndDeleteOptions,
+  FindOneAndUpdateOptions, FindOptions, IndexInfo, IndexSpec, InsertManyResult, InsertOneResult, StoreFeature, Update, UpdateOptions, UpdateResult,
+} from '../../ports/document-store.js';
+import { toPortDocument, toPortValue } from './bson-values.js';
+import { FailedCursor, MongoFindCursor } from './cursor.js';
+import { type DuplicateKeyContext, duplicateKeyError } from './duplicate-key.js';
+import { checkIndexFeatures, ensureIndexes, listIndexes } from './indexes.js';
+import { type OperationKind, isDuplicateKeyError, isFerretDbUniqueViolation, mapMongoError } from './map-error.js';
+import { resolveCurrentDate } from './updates.js';
+
+/** What a collection needs from its store. */
+export interface StoreHandle {
+  /** The connected database, or throws `MR_STORE_UNAVAILABLE` (not started) / `MR_STORE_CLOSED`. */
+  db(): Db;
+  readonly clock: Clock;
+  readonly features: ReadonlySet<StoreFeature>;
+  /** `database "<name>"`, for messages. */
+  readonly label: string;
+  /** True when the connected server is FerretDB (known after start). */
+  isFerretDb(): boolean;
+}
+
+const FORBIDDEN_STAGES = ['$out', '$merge'];
+
+function withId(document: Document): Document {
+  return document._id === undefined ? { _id: new ObjectId(), ...document } : document;
+}
+
+function toUpdateResult(result: { matchedCount: number; modifiedCount: number; upsertedCount: number; upsertedId: unknown }): UpdateResult {
+  const out: { -readonly [K in keyof UpdateResult]: UpdateResult[K] } = {
+    matchedCount: result.matchedCount,
+    modifiedCount: result.modifiedCount,
+    upsertedCount: result.upsertedCount,
+  };
+  if (result.upsertedId !== null && result.upsertedId !== undefined) out.upsertedId = toPortValue(result.upsertedId);
+  return out;
+}
+
+export class MongoCollection implements Collection {
+  constructor(
+    readonly name: string,
+    private readonly store: StoreHandle,
+    private readonly session?: ClientSession,
+  ) {}
+
+  private get context(): string {
+    return `${this.store.label}, collection "${this.name}"`;
+  }
+
+  private get options(): { session?: ClientSession } {
+    return this.session === undefined ? {} : { session: this.session };
+  }
+
+  private driver(): DriverCollection<DriverDocument> {
+    return this.store.db().collection(this.name);
+  }
+
+  /** Runs a driver call, mapping its errors; duplicate keys become `MR_STORE_DUPLICATE_KEY` naming the index. */
+  private async run<T>(kind: OperationKind, call: (c: DriverCollection<DriverDocument>) => Promise<T>, dup: Omit<DuplicateKeyContext, 'collection' | 'session'> = {}): Promise<T> {
+    const collection = this.driver();
+    try {
+      return await call(collection);
+    } catch (error) {
+      if (isDuplicateKeyError(error) || (this.store.isFerretDb() && isFerretDbUniqueViolation(error))) throw await duplicateKeyError(error, { collection, ...this.options, ...dup });
+      throw mapMongoError(error, kind, this.context);
+    }
+  }
+
+  /**
+   * An upsert that loses a race on a unique key fails with a duplicate key although the document now exists;
+   * as MongoDB recommends, it is tried once more, which then matches and updates it.
+   */
+  private async upsertRetry<T>(upsert: boolean | undefined, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (upsert !== true || !(error instanceof MiaRunError) || error.code !== 'MR_STORE_DUPLICATE_KEY') throw error;
+      return call();
+    }
+  }
+
+  private update(update: Update): Update {
+    return resolveCurrentDate(update, this.store.clock.now());
+  }
+
+  async insertOne(document: Document): Promise<InsertOneResult> {
+    const doc = withId(document);
+    await this.run('insert', (c) => c.insertOne(doc, this.options), { document: doc });
+    return { insertedId: doc._id };
+  }
+
+  async insertMany(documents: readonly Document[]): Promise<InsertManyResult> {
+    if (documents.length === 0) return { insertedCount: 0, insertedIds: [] };
+    const docs = documents.map(withId);
+    await this.run('insert', (c) => c.insertMany(docs, { ...this.options, ordered: true }));
+    return { insertedCount: docs.length, insertedIds: docs.map((d) => d._id) };
+  }
+
+  find(filter: Filter = {}, options: FindOptions = {}): FindCursor {
+    try {
+      const cursor = this.driver().find(filter as DriverFilter<DriverDocument>, {
+        ...this.options,
+        ...(options.projection === undefined ? {} : { projection: options.projection }),
+        ...(options.sort === undefined ? {} : { sort: options.sort as Record<string, 1 | -1> }),
+        ...(options.skip === undefined ? {} : { skip: options.skip }),
+        ...(options.limit === undefined || options.limit === 0 ? {} : { limit: options.limit }),
+      });
+      return new MongoFindCursor(cursor, this.context);
+    } catch (error) {
+      return new FailedCursor(mapMongoError(error, 'read', this.context));
+    }
+  }
+
+  async findOne(filter: Filter = {}, options: Omit<FindOptions, 'limit'> = {}): Promise<Document | null> {
+    const [first] = await this.find(filter, { ...options, limit: 1 }).toArray();
+    return first ?? null;
+  }
+
+  async count(filter: Filter = {}, options: CountOptions = {}): Promise<number> {
+    return this.run('read', (c) =>
+      c.countDocuments(filter, { ...this.options, ...(options.skip === undefined ? {} : { skip: options.skip }), ...(options.limit ? { limit: options.limit } : {}) }),
+    );
+  }
+
+  async estimatedCount(): Promise<number> {
+    // estimatedDocumentCount cannot run in a transaction; a session-bound handle counts exactly.
+    if (this.session !== undefined) return this.count();
+    return this.run('read', (c) => c.estimatedDocumentCount());
+  }
+
+  async updateOne(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
+    const u = this.update(update);
+    return this.upsertRetry(options.upsert, async () =>
+      toUpdateResult(await this.run('update', (c) => c.updateOne(filter, u, { ...this.options, upsert: options.upsert === true }), { filter, update: u })),
+    );
+  }
+
+  async updateMany(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
+    const u = this.update(update);
+    return this.upsertRetry(options.upsert, async () =>
+      toUpdateResult(await this.run('update', (c) => c.updateMany(filter, u, { ...this.options, upsert: options.upsert === true }), { filter, update: u })),
+    );
+  }
+
+  async replaceOne(filter: Filter, replacement: Document, options: UpdateOptions = {}): Promise<UpdateResult> {
+    return this.upsertRetry(options.upsert, async () =>
+      toUpdateResult(await this.run('update', (c) => c.replaceOne(filter, replacement, { ...this.options, upsert: options.upsert === true }), { filter, update: { $set: replacement } })),
+    );
+  }
+
+  async findOneAndUpdate(filter: Filter, update: Update, options: FindOneAndUpdateOptions = {}): Promise<Document | null> {
+    const u = this.update(update);
+    const doc = await this.upsertRetry(options.upsert, () =>
+      this.run(
+        'update',
+        (c) =>
+          c.findOneAndUpdate(filter, u, {
+            ...this.options,
+            upsert: options.upsert === true,
+            returnDocument: options.returnDocument ?? 'before',
+            ...(options.sort === undefined ? {} : { sort: options.sort as Record<string, 1 | -1> }),
+            ...(options.projection === undefined ? {} : { projection: options.projection }),
+          }),
+        { filter, update: u },
+      ),
+    );
+    return toPortDocument(doc as Document | null);
+  }
+
+  async deleteOne(filter: Filter): Promise<DeleteResult> {
+    const result = await this.run('update', (c) => c.deleteOne(filter, this.options));
+    return { deletedCount: result.deletedCount };
+  }
+
+  async deleteMany(filter: Filter): Promise<DeleteResult> {
+    const result = await this.run('update', (c) => c.deleteMany(filter, this.options));
+    return { deletedCount: result.deletedCount };
+  }
+
+  async findOneAndDelete(filter: Filter, options: FindOneAndDeleteOptions = {}): Promise<Document | null> {
+    const doc = await this.run('update', (c) =>
+      c.findOneAndDelete(filter, {
+        ...this.options,
+        ...(options.sort === undefined ? {} : { sort: options.sort as Record<string, 1 | -1> }),
+        ...(options.projection === undefined ? {} : { projection: options.projection }),
+      }),
+    );
+    return toPortDocument(doc as Document | null);
+  }
+
+  async bulkWrite(operations: readonly BulkWriteOperation[], options: BulkWriteOptions = {}): Promise<BulkWriteResult> {
+    const empty: BulkWriteResult = { insertedCount: 0, matchedCount: 0, modifiedCount: 0, deletedCount: 0, upsertedCount: 0, insertedIds: {}, upsertedIds: {} };
+    if (operations.length === 0) return empty;
+    const now = this.store.clock.now();
+    const ops = operations.map((op): AnyBulkWriteOperation<DriverDocument> => {
+      if ('insertOne' in op) return { insertOne: { document: withId(op.insertOne.document) } };
+      if ('updateOne' in op) return { updateOne: { ...op.updateOne, update: resolveCurrentDate(op.updateOne.update, now) } };
+      if ('updateMany' in op) return { updateMany: { ...op.updateMany, update: resolveCurrentDate(op.updateMany.update, now) } };
+      return op as AnyBulkWriteOperation<DriverDocument>;
+    });
+    const result = await this.run('update', (c) => c.bulkWrite(ops, { ...this.options, ordered: options.ordered !== false }));
+    const insertedIds: Record<number, unknown> = {};
+    const upsertedIds: Record<number, unknown> = {};
+    for (const [index, id] of Object.entries(result.insertedIds)) insertedIds[Number(index)] = toPortValue(id);
+    for (const [index, id] of Object.entries(result.upsertedIds)) upsertedIds[Number(index)] = toPortValue(id);
+    return {
+      insertedCount: result.insertedCount,
+      matchedCount: result.matchedCount,
+      modifiedCount: result.modifiedCount,
+      deletedCount: result.deletedCount,
+      upsertedCount: result.upsertedCount,
+      insertedIds,
+      upsertedIds,
+    };
+  }
+
+  aggregate(pipeline: readonly Document[]): FindCursor {
+    const forbidden = pipeline.flatMap((stage) => Object.keys(stage)).find((op) => FORBIDDEN_STAGES.includes(op));
+    if (forbidden !== undefined) {
+      return new FailedCursor(new MiaRunError('MR_STORE_INVALID_QUERY', `${this.context}: the ${forbidden} stage is not allowed (aggregate is read-only)`));
+    }
+    try {
+      return new MongoFindCursor(this.driver().aggregate([...pipeline], this.options), this.context);
+    } catch (error) {
+      return new FailedCursor(mapMongoError(error, 'read', this.context));
+    }
+  }
+
+  async ensureIndexes(specs: readonly IndexSpec[]): Promise<void> {
+    checkIndexFeatures(specs, this.store.features, this.context);
+    await this.run('index', (c) => ensureIndexes(c, specs, this.session));
+  }
+
+  async listIndexes(): Promise<IndexInfo[]> {
+    return this.run('read', (c) => listIndexes(c, this.session));
+  }
+
+  async dropIndex(name: string): Promise<void> {
+    if (name === '_id_') throw new MiaRunError('MR_STORE_INVALID_QUERY', `${this.context}: the "_id_" index cannot be dropped`);
+    await this.run('index', async (c) => {
+      const exists = (await listIndexes(c, this.session)).some((index) => index.name === name);
+      if (exists) await c.dropIndex(name, this.options);
+    });
+  }
+
+  async drop(): Promise<void> {
+    await this.run('admin', async (c) => {
+      try {
+        await c.drop(this.options);
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 26) throw error; // NamespaceNotFound: already gone
+      }
+    });
+  }
+}
