@@ -10,6 +10,9 @@
  *   'store.embedded': createEmbeddedDocumentStore,
  * };
  */
+import { createEmbeddedEventBus } from '../adapters/bus-embedded/index.js';
+import { createKafkaEventBus } from '../adapters/bus-kafka/index.js';
+import { createMongoDocumentStore } from '../adapters/store-mongodb/index.js';
 import type { BusConfig, DatabaseConfig, EmbeddedBusConfig, EmbeddedDatabaseConfig, KafkaBusConfig, MongoDatabaseConfig } from '../config/types.js';
 import { MiaRunError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
@@ -42,7 +45,11 @@ export type BackendFactory<K extends BackendKind> = (name: string, config: Backe
 export type BackendFactories = { readonly [K in BackendKind]?: BackendFactory<K> };
 
 /** Adapters shipped with mia-run: one import + one entry per adapter. */
-export const builtinBackends: BackendFactories = {};
+export const builtinBackends: BackendFactories = {
+  'store.mongodb': createMongoDocumentStore,
+  'bus.embedded': createEmbeddedEventBus,
+  'bus.kafka': createKafkaEventBus,
+};
 
 export function storeKind(config: DatabaseConfig): BackendKind {
   return `store.${config.kind}`;
