@@ -29,6 +29,7 @@ export function buildProgram(io: CliIo): BuiltProgram {
     .version(VERSION, '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError(true)
+    .showHelpAfterError('(run "mia-run --help" or "mia-run <command> --help" for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 

@@ -164,7 +164,9 @@ function checkTree(root: Node, display: string, lineCounter: LineCounter, maxDep
   const walk = (node: unknown, path: (string | number)[], depth: number): void => {
     if (depth > maxDepth) {
       const range = (node as Node).range;
-      found.push(diagnostic({ code: 'MR_CONFIG_YAML_LIMIT', message: `nesting is deeper than ${maxDepth} levels`, path: formatPath(path), position: at(display, lineCounter, range?.[0] ?? 0) }));
+      // The full path of a too-deep value is as unreadable as the value; its first levels say where it is.
+      const shown = path.length > 4 ? `${formatPath(path.slice(0, 4))}...` : formatPath(path);
+      found.push(diagnostic({ code: 'MR_CONFIG_YAML_LIMIT', message: `nesting is deeper than ${maxDepth} levels`, path: shown, position: at(display, lineCounter, range?.[0] ?? 0) }));
       return;
     }
     if (isMap(node)) {

@@ -48,7 +48,7 @@ function expectedType(type: string): string {
 function describe(schema: unknown): string | undefined {
   const text = (schema as { description?: unknown } | undefined)?.description;
   if (typeof text !== 'string') return undefined;
-  return (text.split(/(?<=\.)\s/)[0] ?? text).replace(/`/g, '');
+  return (text.split(/(?<=\.)\s/)[0] ?? text).replace(/`/g, '').replace(/\.$/, '');
 }
 
 interface Draft {
@@ -120,6 +120,22 @@ function draft(error: ErrorObject, root: unknown): Draft | undefined {
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
       return { code: 'MR_CONFIG_SCHEMA', path, message: `${show(error.data)} is out of range: ${error.message ?? ''}`, ...(unit === undefined ? {} : { hint: UNIT_HINTS[unit] }) };
+    case 'minItems':
+    case 'maxItems': {
+      const limit = Number(params.limit);
+      const word = `${limit} item${limit === 1 ? '' : 's'}`;
+      return { code: 'MR_CONFIG_SCHEMA', path, message: error.keyword === 'minItems' ? `expected at least ${word}` : `expected at most ${word}` };
+    }
+    case 'minLength':
+    case 'maxLength': {
+      const limit = Number(params.limit);
+      if (error.keyword === 'minLength' && limit === 1) return { code: 'MR_CONFIG_SCHEMA', path, message: 'must not be empty' };
+      return { code: 'MR_CONFIG_SCHEMA', path, message: `expected ${error.keyword === 'minLength' ? 'at least' : 'at most'} ${limit} characters` };
+    }
+    case 'uniqueItems': {
+      const items = error.data as unknown[];
+      return { code: 'MR_CONFIG_DUPLICATE', path: [...path, Number(params.i)], message: `${show(items[Number(params.i)])} is listed twice` };
+    }
     case 'if':
     case 'allOf':
       return undefined; // the failing branch reports its own errors
