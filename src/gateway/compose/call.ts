@@ -1,0 +1,68 @@
+import type { Clock } from '../../ports/clock.js';
+import { createTimeout, type Call, type CallResult } from '../../resilience/index.js';
+import type { TargetHost } from '../dispatch/target-host.js';
+import { upstreamError } from '../proxy/index.js';
+import type { UpstreamRoute } from '../upstreams.js';
+
+/** What one BFF call answered, body read. */
+export interface CallAnswer extends CallResult {
+  readonly body: unknown;
+}
+
+export interface CallRequest {
+  readonly method: string;
+  /** Path under the target, placeholders filled. */
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+function parseBody(text: string, contentType: string | undefined): unknown {
+  if (text === '') return null;
+  if (contentType === undefined || contentType.includes('json')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/** A call to an upstream through its policy stack (breaker, retries), reading the whole body. */
+export function upstreamCall(route: UpstreamRoute, request: CallRequest): Call<CallAnswer> {
+  const { client } = route;
+  const inner: Call<CallAnswer> = async (ctx) => {
+    try {
+      const response = await client.pool.request({
+        origin: client.origin,
+        method: request.method as 'GET',
+        path: client.basePath + request.path,
+        headers: request.headers,
+        signal: ctx.signal,
+        headersTimeout: client.headersTimeout,
+        bodyTimeout: client.bodyTimeout,
+      });
+      const text = await response.body.text();
+      const type = response.headers['content-type'];
+      return { statusCode: response.statusCode, body: parseBody(text, Array.isArray(type) ? type[0] : type) };
+    } catch (error) {
+      if (ctx.signal?.aborted) throw ctx.signal.reason;
+      throw upstreamError(error, route.name);
+    }
+  };
+  return route.wrap(inner);
+}
+
+/** A call to an in-process target through `inject` on its private instance: no socket, no network. */
+export function inProcessCall(host: TargetHost, request: CallRequest): Call<CallAnswer> {
+  return async () => {
+    const app = await host.ready();
+    const response = await app.inject({ method: request.method as 'GET', url: host.prefix + request.path, headers: request.headers });
+    return { statusCode: response.statusCode, body: parseBody(response.payload, response.headers['content-type'] as string | undefined) };
+  };
+}
+
+/** Gives one call its own deadline (504 MR_GW_UPSTREAM_TIMEOUT naming the call). */
+export function withDeadline(call: Call<CallAnswer>, ms: number, clock: Clock, name: string): Call<CallAnswer> {
+  return createTimeout({ ms, clock, name: `call "${name}"` })(call);
+}

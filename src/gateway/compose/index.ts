@@ -1,0 +1,192 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ComposeCallDefinition, EndpointDefinition, InProcessKind } from '../../config/sections/gateway.js';
+import { parseDuration } from '../../config/units.js';
+import { MiaRunError, isMiaRunError } from '../../errors.js';
+import type { Clock } from '../../ports/clock.js';
+import { createMetricEmitter } from '../../ports/telemetry.js';
+import type { Call } from '../../resilience/index.js';
+import type { IdentityHeaderNames } from '../auth/index.js';
+import { findTarget, notServedError, targetOf } from '../dispatch/in-process.js';
+import { createTargetHost, type TargetHost } from '../dispatch/target-host.js';
+import type { DispatchMounter, EndpointDeps } from '../endpoint/build-endpoint.js';
+import { endpointTimeout } from '../endpoint/build-endpoint.js';
+import { inProcessCall, upstreamCall, withDeadline, type CallAnswer, type CallRequest } from './call.js';
+import { callDependencies, findCycle, parseTemplate, pathParams, readPath, type Template } from './template.js';
+
+/** Header telling whether every call of a composed answer succeeded (KrakenD's `X-KrakenD-Completed`). */
+export const COMPLETED_HEADER = 'x-mia-completed';
+const DEFAULT_CALL_TIMEOUT = 10_000;
+
+interface PlannedCall {
+  readonly definition: ComposeCallDefinition;
+  readonly name: string;
+  readonly template: Template;
+  readonly dependsOn: readonly string[];
+  readonly timeoutMs: number;
+  readonly method: string;
+  /** Builds the guarded call for one request (upstream route or in-process host resolved at mount). */
+  invoke?: (request: CallRequest) => Call<CallAnswer>;
+}
+
+type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: MiaRunError };
+
+export interface ComposeDeps extends EndpointDeps {
+  readonly clock: Clock;
+  readonly identityNames: IdentityHeaderNames;
+}
+
+/** The error of a call that answered with an error status. */
+function statusError(name: string, answer: CallAnswer): MiaRunError {
+  const code = readPath(answer.body, ['code']);
+  return new MiaRunError('MR_GW_COMPOSE_FAILED', `call "${name}" answered ${answer.statusCode}`, {
+    statusCode: answer.statusCode,
+    details: { call: name, ...(typeof code === 'string' ? { upstreamCode: code } : {}) },
+  });
+}
+
+function pick(value: unknown, fields: readonly string[] | undefined): unknown {
+  if (fields === undefined || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => pick(v, fields));
+  const out: Record<string, unknown> = {};
+  for (const field of fields) {
+    const v = readPath(value, field.split('.'));
+    if (v !== undefined) out[field] = v;
+  }
+  return out;
+}
+
+/**
+ * Backend For Frontend (gateway.md §4): the endpoint's calls run in parallel, each waiting only for the
+ * calls its placeholders read. Results are merged keyed by call name (or `as`, or flattened). Optional
+ * calls that fail leave a partial answer (`x-mia-completed: false` and `errors`); a required call failing
+ * gives 502 (504 for a timeout) naming the call. In-process calls use `inject`: no network.
+ */
+export function createCompose(definition: EndpointDefinition, deps: ComposeDeps): { mount: DispatchMounter; close: () => Promise<void> } {
+  const definitions = definition.compose ?? [];
+  const names = new Set(definitions.map((c) => c.name));
+  const params = pathParams(definition.basePath);
+  const endpointDefault = endpointTimeout(definition, deps.policies);
+  const calls: PlannedCall[] = definitions.map((c) => {
+    const template = parseTemplate(c.call.path ?? (c.call.id === undefined ? '/' : `/${c.call.id}`));
+    const { dependsOn, unknown } = callDependencies(template, names, params);
+    if (unknown.length > 0) throw new MiaRunError('MR_CONFIG_UNKNOWN_REF', `endpoint ${definition.basePath}: call "${c.name}" reads {${unknown[0]}}, which is neither a call nor a path parameter`);
+    const timeoutMs = c.timeout === undefined ? (endpointDefault.ms ?? DEFAULT_CALL_TIMEOUT) : (parseDuration(c.timeout) ?? DEFAULT_CALL_TIMEOUT);
+    return { definition: c, name: c.name, template, dependsOn, timeoutMs, method: c.call.method ?? 'GET' };
+  });
+  const cycle = findCycle(new Map(calls.map((c) => [c.name, c.dependsOn])));
+  if (cycle) throw new MiaRunError('MR_CONFIG_INVALID_VALUE', `endpoint ${definition.basePath}: compose calls depend on each other in a cycle: ${cycle.join(' -> ')}`);
+  const byName = new Map(calls.map((c) => [c.name, c]));
+
+  // Upstream routes are built now (start-up); in-process hosts when the targets are known (mount).
+  for (const call of calls) {
+    const target = targetOf(call.definition.call);
+    if (target?.kind === 'upstream') {
+      const route = deps.upstreams.route(target.name, definition.policies ?? [], undefined);
+      call.invoke = (request) => upstreamCall(route, request);
+    }
+  }
+  const hosts: TargetHost[] = [];
+  const metrics = createMetricEmitter('gateway');
+
+  const run = async (request: FastifyRequest): Promise<{ results: Map<string, Outcome> }> => {
+    const headers: Record<string, string> = { 'x-request-id': request.id };
+    for (const name of Object.values(deps.identityNames)) {
+      const value = request.raw.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const requestParams = request.params as Record<string, string>;
+    const outcomes = new Map<string, Promise<Outcome>>();
+    const settle = (call: PlannedCall): Promise<Outcome> => {
+      let pending = outcomes.get(call.name);
+      if (pending) return pending;
+      pending = (async (): Promise<Outcome> => {
+        const upstreamResults = new Map<string, unknown>();
+        for (const dep of call.dependsOn) {
+          const outcome = await settle(byName.get(dep)!);
+          if (!outcome.ok) {
+            return { ok: false, error: new MiaRunError('MR_GW_COMPOSE_FAILED', `call "${call.name}" needs "${dep}", which failed`, { details: { call: call.name } }) };
+          }
+          upstreamResults.set(dep, outcome.value);
+        }
+        try {
+          const path = call.template.render((ref) => (ref.length === 1 && params.has(ref[0]!) ? requestParams[ref[0]!] : readPath(upstreamResults.get(ref[0]!), ref.slice(1))));
+          if (call.invoke === undefined) throw new MiaRunError('MR_INTERNAL', `call "${call.name}" has no dispatch`);
+          const guarded = withDeadline(call.invoke({ method: call.method, path, headers }), call.timeoutMs, deps.clock, call.name);
+          const answer = await guarded({ method: call.method });
+          return answer.statusCode >= 400 ? { ok: false, error: statusError(call.name, answer) } : { ok: true, value: answer.body };
+        } catch (error) {
+          if (isMiaRunError(error)) return { ok: false, error };
+          const message = error instanceof Error ? error.message : String(error);
+          return { ok: false, error: new MiaRunError('MR_GW_COMPOSE_FAILED', `call "${call.name}": ${message}`, { details: { call: call.name } }) };
+        }
+      })();
+      outcomes.set(call.name, pending);
+      return pending;
+    };
+    const settled = await Promise.all(calls.map(settle));
+    return { results: new Map(calls.map((c, i) => [c.name, settled[i]!])) };
+  };
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const { results } = await run(request);
+    const answer: Record<string, unknown> = {};
+    const errors: Record<string, { statusCode: number; code: string; message: string }> = {};
+    let succeeded = 0;
+    for (const call of calls) {
+      const outcome = results.get(call.name)!;
+      if (outcome.ok) {
+        succeeded++;
+        const value = pick(outcome.value, call.definition.fields);
+        if (call.definition.flatten && value !== null && typeof value === 'object' && !Array.isArray(value)) Object.assign(answer, value);
+        else answer[call.definition.as ?? call.name] = value;
+        continue;
+      }
+      const { error } = outcome;
+      if (!call.definition.optional) {
+        const timeout = error.code === 'MR_GW_UPSTREAM_TIMEOUT';
+        throw new MiaRunError(timeout ? 'MR_GW_UPSTREAM_TIMEOUT' : 'MR_GW_COMPOSE_FAILED', `required call "${call.name}" failed: ${error.message}`, {
+          statusCode: timeout ? 504 : 502,
+          details: { call: call.name },
+        });
+      }
+      errors[call.name] = { statusCode: error.statusCode ?? 502, code: (error.details?.upstreamCode as string | undefined) ?? error.code, message: error.message };
+    }
+    if (succeeded === 0 && calls.length > 0) throw new MiaRunError('MR_GW_COMPOSE_FAILED', 'no call of the composition succeeded', { details: { errors } });
+    const complete = Object.keys(errors).length === 0;
+    if (!complete) {
+      answer.errors = errors;
+      metrics.count('bff_partial_responses', 'Composed answers with failed optional calls', { endpoint: definition.basePath });
+    }
+    reply.header(COMPLETED_HEADER, String(complete));
+    return answer;
+  };
+
+  const mount: DispatchMounter = (scope, targets) => {
+    for (const call of calls) {
+      if (call.invoke) continue;
+      const target = targetOf(call.definition.call);
+      if (target === undefined || target.kind === 'upstream') continue;
+      const kind: InProcessKind = target.kind;
+      const plugin = findTarget(targets, kind, target.name);
+      if (plugin === undefined) {
+        deps.warn(`endpoint ${definition.basePath}: call "${call.name}" targets ${kind} "${target.name}", which this process does not serve`, { call: call.name });
+        const error = notServedError(kind, target.name);
+        call.invoke = () => async () => {
+          throw error;
+        };
+        continue;
+      }
+      const host = createTargetHost(plugin, '/target', deps.server.bodyLimit);
+      hosts.push(host);
+      call.invoke = (request) => inProcessCall(host, request);
+    }
+    scope.get('/', handler);
+  };
+
+  return {
+    mount,
+    close: async () => {
+      await Promise.all(hosts.map((h) => h.close()));
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { MiaRunError } from '../../errors.js';
+import type { RateLimiter } from '../../resilience/index.js';
+import { decide, identityHeaders, stripIdentityHeaders, type Credentials, type Identity, type IdentityHeaderNames } from '../auth/index.js';
+import { splitPath, type EndpointAccess } from './access.js';
+import { applyCors, type CorsPolicy } from './cors.js';
+
+/** What every endpoint of one gateway shares: how credentials are read and how identity travels. */
+export interface GuardShared {
+  /** Reads the caller's credentials; synchronous unless a bearer token must be verified. */
+  readonly authenticate: (headers: FastifyRequest['headers']) => Credentials | Promise<Credentials>;
+  readonly trustIdentityHeaders: boolean;
+  readonly identityNames: IdentityHeaderNames;
+}
+
+export interface GuardOptions {
+  readonly shared: GuardShared;
+  readonly access: EndpointAccess;
+  /** Segments of the base path, to find the path under it for `routes:` overrides. */
+  readonly baseSegments: number;
+  readonly listeners: { readonly application: boolean; readonly backoffice: boolean };
+  readonly cors?: CorsPolicy;
+  readonly rateLimit?: { readonly limiter: RateLimiter; readonly key: 'client' | 'user' | 'ip' };
+  /** Bytes; a declared `content-length` above it is refused with 413 before anything is read. */
+  readonly bodyLimit: number;
+  /** Extra headers for the target, from the identity (CRUD `acl_*`). */
+  readonly extraHeaders?: (identity: Identity) => Readonly<Record<string, string>>;
+}
+
+const IDENTITY = Symbol('mia-run.gateway.identity');
+type WithIdentity = FastifyRequest & { [IDENTITY]?: Identity };
+
+/** The caller's identity as the endpoint guard established it (anonymous when the guard did not run). */
+export function identityOf(request: FastifyRequest): Identity | undefined {
+  return (request as WithIdentity)[IDENTITY];
+}
+
+function rateLimitKey(kind: 'client' | 'user' | 'ip', identity: Identity, request: FastifyRequest): string {
+  if (kind === 'client' && identity.clientType !== undefined) return `c:${identity.clientType}`;
+  if (kind === 'user' && identity.userId !== undefined) return `u:${identity.userId}`;
+  return `i:${request.ip}`;
+}
+
+/**
+ * The one `onRequest` hook of an endpoint, built once at start-up (STYLE §7): listener check, CORS,
+ * removal of identity headers sent from outside, authentication and the access decision (gateway.md §2),
+ * rate limit (429 with `Retry-After` and `RateLimit-*`), declared body size (413); then the identity is
+ * written as Mia headers on the request, so in-process targets and upstreams read the same thing.
+ * Callback style so the common case (no bearer token) completes without a promise.
+ */
+export function createGuard(options: GuardOptions): onRequestHookHandler {
+  const { shared, access } = options;
+  const notHere = new MiaRunError('MR_HTTP_NOT_FOUND', 'this endpoint is not exposed on this listener');
+
+  const admit = (request: FastifyRequest, reply: FastifyReply, credentials: Credentials, isBackoffice: boolean): MiaRunError | undefined => {
+    const relative = access.hasOverrides ? splitPath(request.url.split('?', 1)[0]!, options.baseSegments)[1] : '/';
+    const decision = decide(access.ruleFor(request.method, relative), credentials, { isBackoffice });
+    if (!decision.allowed) {
+      if (decision.wwwAuthenticate !== undefined) reply.raw.setHeader('www-authenticate', decision.wwwAuthenticate);
+      return decision.error;
+    }
+    const { identity } = decision;
+    if (options.rateLimit) {
+      const info = options.rateLimit.limiter.take(rateLimitKey(options.rateLimit.key, identity, request));
+      reply.raw.setHeader('ratelimit-limit', String(info.limit));
+      reply.raw.setHeader('ratelimit-remaining', String(info.remaining));
+      reply.raw.setHeader('ratelimit-reset', String(info.reset));
+      if (!info.allowed) {
+        return new MiaRunError('MR_GW_RATE_LIMITED', `rate limit of ${info.limit} requests exceeded`, { details: { retryAfter: info.retryAfter } });
+      }
+    }
+    (request as WithIdentity)[IDENTITY] = identity;
+    const headers = request.raw.headers;
+    Object.assign(headers, identityHeaders(identity, shared.identityNames));
+    if (options.extraHeaders) Object.assign(headers, options.extraHeaders(identity));
+    return undefined;
+  };
+
+  return function guard(request, reply, done) {
+    const headers = request.raw.headers;
+    // The runtime's listener marker has already set (backoffice port) or removed (application port) it.
+    const isBackoffice = headers[shared.identityNames.isBackoffice] === 'true';
+    if (!(isBackoffice ? options.listeners.backoffice : options.listeners.application)) return done(notHere);
+    if (options.cors && applyCors(options.cors, request, reply)) return done();
+    const length = headers['content-length'];
+    if (length !== undefined && Number(length) > options.bodyLimit) {
+      return done(new MiaRunError('MR_HTTP_PAYLOAD_TOO_LARGE', `the request body is larger than ${options.bodyLimit} bytes`));
+    }
+    stripIdentityHeaders(headers, { trust: shared.trustIdentityHeaders, names: shared.identityNames });
+    let credentials: Credentials | Promise<Credentials>;
+    try {
+      credentials = shared.authenticate(headers);
+    } catch (error) {
+      return done(error as Error);
+    }
+    if (credentials instanceof Promise) {
+      credentials.then(
+        (c) => done(admit(request, reply, c, isBackoffice)),
+        (error: Error) => done(error),
+      );
+      return;
+    }
+    done(admit(request, reply, credentials, isBackoffice));
+  };
+}

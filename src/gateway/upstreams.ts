@@ -1,0 +1,58 @@
+import type { UpstreamConfig } from '../config/types.js';
+import { MiaRunError } from '../errors.js';
+import type { Clock } from '../ports/clock.js';
+import { compose, createTimeout, type Call, type CallResult, type Policy, type PolicyRegistry } from '../resilience/index.js';
+import { createUpstreamClient, type UpstreamClient } from './proxy/index.js';
+
+/** The guarded way to call one upstream from one endpoint, built once at start-up. */
+export interface UpstreamRoute {
+  readonly name: string;
+  readonly client: UpstreamClient;
+  readonly wrap: <R extends CallResult>(call: Call<R>) => Call<R>;
+  /** What a rate limit in the upstream's policies keys on. */
+  readonly rateLimitKey?: 'client' | 'user' | 'ip';
+  readonly forwardCredentials: boolean;
+}
+
+export interface Upstreams {
+  has(name: string): boolean;
+  /**
+   * The call route to `name` for an endpoint: the upstream's policies, where the endpoint's own policies
+   * (and inline timeout) replace those of the same kind. Stateful policies (breaker, retry budget,
+   * bulkhead) are scoped by upstream, so every endpoint that calls an upstream shares its breaker.
+   */
+  route(name: string, endpointPolicies?: readonly string[], timeoutMs?: number): UpstreamRoute;
+  /** Closes every keep-alive pool. */
+  close(): Promise<void>;
+}
+
+/** One keep-alive pool per `upstreams` entry (no I/O until the first request). */
+export function createUpstreams(config: Readonly<Record<string, UpstreamConfig>>, registry: PolicyRegistry, clock: Clock): Upstreams {
+  const clients = new Map<string, UpstreamClient>();
+  for (const [name, upstream] of Object.entries(config)) clients.set(name, createUpstreamClient({ url: upstream.url }));
+
+  return {
+    has: (name) => clients.has(name),
+    route(name, endpointPolicies = [], timeoutMs) {
+      const client = clients.get(name);
+      const upstream = config[name];
+      if (client === undefined || upstream === undefined) throw new MiaRunError('MR_CONFIG_UNKNOWN_REF', `"${name}" is not a declared upstream`);
+      const overridden = new Set(endpointPolicies.map((p) => registry.kindOf(p)));
+      if (timeoutMs !== undefined) overridden.add('timeout');
+      const names = [...upstream.policies.filter((p) => !overridden.has(registry.kindOf(p))), ...endpointPolicies];
+      const stack = registry.resolve(names, name);
+      const policies: Policy[] = [...stack.policies];
+      if (timeoutMs !== undefined) policies.push(createTimeout({ ms: timeoutMs, clock, name }));
+      return {
+        name,
+        client,
+        wrap: compose(...policies),
+        ...(stack.rateLimitKey === undefined ? {} : { rateLimitKey: stack.rateLimitKey }),
+        forwardCredentials: upstream.forwardCredentials === true,
+      };
+    },
+    close: async () => {
+      await Promise.all([...clients.values()].map((c) => c.close()));
+    },
+  };
+}
