@@ -1,7 +1,10 @@
+import { createGateway } from '../gateway/index.js';
 import type { CapabilityFactory } from '../ports/capability-context.js';
 
 /**
  * The capabilities a plain `mia-run run` starts, one factory each (filtered by `--role`). Adding a capability
  * is one import and one entry, e.g. `{ name: 'crud', role: 'crud', create: createCrud }`.
  */
-export const builtinCapabilities: readonly CapabilityFactory[] = [];
+export const builtinCapabilities: readonly CapabilityFactory[] = [
+  { name: 'gateway', role: 'gateway', create: createGateway },
+];
