@@ -164,7 +164,7 @@ export interface ProjectConfig {
   readonly upstreams: Readonly<Record<string, UpstreamConfig>>;
   readonly endpoints: readonly import('./sections/gateway.js').EndpointDefinition[];
   readonly collections: readonly OpenSection[];
-  readonly sagas: Readonly<Record<string, OpenSection>>;
+  readonly sagas: Readonly<Record<string, import('./sections/sagas.js').SagaConfig>>;
   readonly fastData: OpenSection;
   readonly aggregates: Readonly<Record<string, OpenSection>>;
   /** Absolute path of the root descriptor file. */

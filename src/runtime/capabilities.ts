@@ -1,10 +1,12 @@
 import { createGateway } from '../gateway/index.js';
 import type { CapabilityFactory } from '../ports/capability-context.js';
+import { createSagas } from '../saga/index.js';
 
 /**
  * The capabilities a plain `mia-run run` starts, one factory each (filtered by `--role`). Adding a capability
  * is one import and one entry, e.g. `{ name: 'crud', role: 'crud', create: createCrud }`.
  */
 export const builtinCapabilities: readonly CapabilityFactory[] = [
+  { name: 'sagas', role: 'sagas', create: createSagas },
   { name: 'gateway', role: 'gateway', create: createGateway },
 ];

@@ -4,9 +4,11 @@
  */
 import { policyRules } from './policies.js';
 import type { ConfigRule } from './rule.js';
+import { sagaRules } from './sagas.js';
 
 export type { ConfigRule, ReportInput, RuleContext } from './rule.js';
 
 export const RULES: readonly ConfigRule[] = [
   ...policyRules,
+  ...sagaRules,
 ];
