@@ -2,6 +2,7 @@
  * Every cross-reference rule, run in this order after the schema and defaults. One file per area; adding
  * an area is one import and one entry (spread its list).
  */
+import { databaseRules } from './databases.js';
 import { policyRules } from './policies.js';
 import type { ConfigRule } from './rule.js';
 import { sagaRules } from './sagas.js';
@@ -9,6 +10,7 @@ import { sagaRules } from './sagas.js';
 export type { ConfigRule, ReportInput, RuleContext } from './rule.js';
 
 export const RULES: readonly ConfigRule[] = [
+  ...databaseRules,
   ...policyRules,
   ...sagaRules,
 ];
