@@ -22,7 +22,7 @@ import type { HealthCheck } from '../../ports/lifecycle.js';
 import type { Logger } from '../../ports/logger.js';
 import { DEFAULT_TUNING, createKafkaClient, type KafkaTuning } from './client.js';
 import { toBusError } from './errors.js';
-import { groupLag, resetGroupOffsets, resolvePosition } from './offsets.js';
+import { committedOffsets, groupLag, resetGroupOffsets, resolvePosition } from './offsets.js';
 import { createPublisher, type Publisher } from './publisher.js';
 import { KafkaSubscription } from './subscription.js';
 import { createTopicAdmin, type TopicAdmin } from './topics.js';
@@ -152,6 +152,7 @@ export class KafkaEventBus implements EventBus {
         logger: this.logger.child({ group: options.group }),
         bus: this,
         resolvePosition: (topic, position) => resolvePosition(this.admin, this.topics, topic, position),
+        committed: (group, topics) => committedOffsets(this.admin, group, topics),
         onStopped: (s) => this.subscriptions.delete(s),
       },
       options,

@@ -36,7 +36,7 @@ export async function resolvePosition(admin: Admin, topics: TopicAdmin, topic: s
 }
 
 /** Committed offsets of `group` (`null` where it never committed), by topic then partition. */
-async function committedOffsets(admin: Admin, group: string, topics?: readonly string[]): Promise<Map<string, Map<number, number | null>>> {
+export async function committedOffsets(admin: Admin, group: string, topics?: readonly string[]): Promise<Map<string, Map<number, number | null>>> {
   const response = await admin.fetchOffsets(topics === undefined ? { groupId: group } : { groupId: group, topics: [...topics] });
   const out = new Map<string, Map<number, number | null>>();
   for (const { topic, partitions } of response) {

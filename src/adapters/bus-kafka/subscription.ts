@@ -30,6 +30,8 @@ export interface SubscriptionDeps {
   readonly bus: Pick<EventBus, 'publish' | 'ensureTopics'>;
   /** Offsets of a seek position by partition (`offsets.ts`). */
   readonly resolvePosition: (topic: string, position: SeekPosition) => Promise<Map<number, number>>;
+  /** The group's committed offsets (`null`: never committed), by topic then partition. */
+  readonly committed: (group: string, topics: readonly string[]) => Promise<Map<string, Map<number, number | null>>>;
   readonly onStopped: (subscription: KafkaSubscription) => void;
 }
 
@@ -150,6 +152,7 @@ export class KafkaSubscription implements Subscription {
         .flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })))
         .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
       deps.logger.debug({ group: this.group, assignment: this.assigned }, 'joined consumer group');
+      this.fixStartPositions(this.assigned);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       deps.logger.warn({ err: payload.error, group: this.group, restart: payload.restart }, 'Kafka consumer crashed');
@@ -170,7 +173,10 @@ export class KafkaSubscription implements Subscription {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: deps.tuning.partitionsConsumedConcurrently,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) => {
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause, commitOffsetsIfNecessary }) => {
+          // Commits straight through the group: kafkajs' consumer-level commit is a no-op once stop() began,
+          // and a graceful stop must still commit the batch in flight.
+          const commitNow = (offset: string) => commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }] });
           const { topic, partition } = batch;
           const messages = batch.messages.map((m) => toConsumedMessage(topic, partition, m));
           for (let i = 0; i < messages.length; i += maxBatch) {
@@ -180,7 +186,7 @@ export class KafkaSubscription implements Subscription {
               if (isStale()) return 'stale';
               const result = await processor({ topic, partition, messages: piece }, this.abort.signal);
               if (result.next !== null) {
-                await this.commit(topic, partition, result.next);
+                await this.commit(topic, partition, result.next, commitNow);
                 resolveOffset(String(result.next - 1));
               }
               return result;
@@ -203,9 +209,10 @@ export class KafkaSubscription implements Subscription {
     }
   }
 
-  private async commit(topic: string, partition: number, offset: number): Promise<void> {
+  private async commit(topic: string, partition: number, offset: number, via?: (offset: string) => Promise<void>): Promise<void> {
     try {
-      await this.consumer.commitOffsets([{ topic, partition, offset: String(offset) }]);
+      if (via === undefined) await this.consumer.commitOffsets([{ topic, partition, offset: String(offset) }]);
+      else await via(String(offset));
     } catch (err) {
       // kafkajs rejoins the group when it sees a rebalance error; the uncommitted messages are redelivered.
       if (isRebalanceError(err)) throw err;
@@ -213,8 +220,38 @@ export class KafkaSubscription implements Subscription {
     }
   }
 
+  /**
+   * Stores where the group starts in assigned partitions it never committed in (the end, or the beginning
+   * with `fromBeginning`), so the position is fixed from the moment of joining: a rebalance before the first
+   * commit cannot skip messages, and lag shows the start. The partitions' locks are held meanwhile.
+   */
+  private fixStartPositions(assigned: readonly TopicPartition[]): void {
+    if (assigned.length === 0) return;
+    const { deps, options } = this;
+    const fixing = (async () => {
+      const topics = [...new Set(assigned.map((tp) => tp.topic))];
+      const committed = await deps.committed(this.group, topics);
+      for (const topic of topics) {
+        const missing = assigned.filter((tp) => tp.topic === topic && (committed.get(topic)?.get(tp.partition) ?? null) === null);
+        if (missing.length === 0) continue;
+        const offsets = await deps.resolvePosition(topic, options.fromBeginning === true ? 'beginning' : 'end');
+        for (const { partition } of missing) {
+          const offset = offsets.get(partition);
+          if (offset === undefined) continue;
+          this.consumer.seek({ topic, partition, offset: String(offset) });
+          await this.commit(topic, partition, offset);
+        }
+      }
+    })().catch((err: unknown) => {
+      // A rebalance or a stop got in the way; the next join tries again.
+      deps.logger.debug({ err, group: this.group }, 'start positions not stored');
+    });
+    for (const tp of assigned) void this.withLock(tp.topic, tp.partition, () => fixing);
+  }
+
   /** Rests the partition (kafkajs pause) and refetches from the first unfinished message afterwards. */
   private restAfterFailure(topic: string, partition: number, error: unknown, pause: () => () => void): void {
+    if (this.abort.signal.aborted) return;
     const key = `${topic}:${partition}`;
     const count = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, count);

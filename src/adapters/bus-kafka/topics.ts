@@ -38,14 +38,17 @@ export function createTopicAdmin(admin: Admin, declared: () => Readonly<Record<s
   async function partitionsOf(topic: string): Promise<number> {
     const cached = partitionCounts.get(topic);
     if (cached !== undefined) return cached;
-    let count: number;
+    let count = 0;
     try {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-      count = topics[0]?.partitions.length ?? 0;
+      // Asking for an unknown topic by name makes kafkajs retry for a long while; the topic list answers at once.
+      if ((await admin.listTopics()).includes(topic)) {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        count = topics[0]?.partitions.length ?? 0;
+      }
     } catch (err) {
       throw toBusError(err, `reading metadata of "${topic}"`, { topic });
     }
-    if (count === 0) throw toBusError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', message: 'no partitions' }, `reading metadata of "${topic}"`, { topic });
+    if (count === 0) throw toBusError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', message: 'not found' }, `reading metadata of "${topic}"`, { topic });
     partitionCounts.set(topic, count);
     return count;
   }
