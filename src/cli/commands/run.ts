@@ -1,10 +1,10 @@
 /** `mia-run run <file>` (the default command: `mia-run <file>` is the same). */
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import type { CliCommand } from '../command.js';
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`"${value}" is not a port (0-65535)`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${value}" is not a port (0-65535)`);
   return n;
 }
 
