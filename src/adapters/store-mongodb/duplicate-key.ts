@@ -107,9 +107,10 @@ function candidateFromOp(op: unknown): Document | undefined {
   return op;
 }
 
-async function probe(indexes: readonly IndexDescription[], candidate: Document, ctx: DuplicateKeyContext): Promise<IndexDescription | undefined> {
+/** `updated`: the candidate is an existing document's new version, so its own `_id` is no conflict. */
+async function probe(indexes: readonly IndexDescription[], candidate: Document, updated: boolean, ctx: DuplicateKeyContext): Promise<IndexDescription | undefined> {
   for (const index of indexes) {
-    if (index.name !== '_id_' && index.unique !== true) continue;
+    if (index.name === '_id_' ? updated : index.unique !== true) continue;
     const filter: Record<string, unknown> = {};
     for (const field of Object.keys(index.key)) filter[field] = getPath(candidate, field) ?? null;
     if (index.name !== '_id_' && candidate._id !== undefined) filter._id = { $ne: candidate._id };
@@ -118,6 +119,18 @@ async function probe(indexes: readonly IndexDescription[], candidate: Document, 
     if (found !== null) return index;
   }
   return undefined;
+}
+
+function printValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value instanceof Date) return `new Date(${value.getTime()})`;
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'object' && 'toHexString' in value && typeof value.toHexString === 'function') return `ObjectId('${String(value.toHexString())}')`;
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+function printKey(key: Record<string, unknown>): string {
+  return `{ ${Object.entries(key).map(([field, value]) => `${field}: ${printValue(value)}`).join(', ')} }`;
 }
 
 /** The `MR_STORE_DUPLICATE_KEY` error for a duplicate-key failure of a write on `ctx.collection`. */
@@ -129,8 +142,9 @@ export async function duplicateKeyError(error: unknown, ctx: DuplicateKeyContext
   const named = facts.errmsg === undefined ? undefined : /\bindex: (\S+) dup key/.exec(facts.errmsg)?.[1];
   if (index === undefined && named !== undefined) index = indexes.find((i) => i.name === named) ?? { name: named, key: facts.keyPattern ?? {} };
 
-  const candidate = ctx.document ?? candidateFromOp(facts.op) ?? (await estimateUpdated(ctx));
-  if (index === undefined && candidate !== undefined) index = await probe(indexes, candidate, ctx);
+  const inserted = ctx.document ?? candidateFromOp(facts.op);
+  const candidate = inserted ?? (await estimateUpdated(ctx));
+  if (index === undefined && candidate !== undefined) index = await probe(indexes, candidate, inserted === undefined, ctx);
 
   let key = facts.keyValue;
   if (key === undefined && index !== undefined && candidate !== undefined) {
@@ -139,9 +153,9 @@ export async function duplicateKeyError(error: unknown, ctx: DuplicateKeyContext
   }
   const portKey = key === undefined ? undefined : (toPortValue(key) as Record<string, unknown>);
   const collection = ctx.collection.collectionName;
-  const where = index === undefined ? 'a unique index' : `index "${index.name}"`;
-  const what = portKey === undefined ? '' : ` already has key ${JSON.stringify(portKey)}`;
-  return new MiaRunError('MR_STORE_DUPLICATE_KEY', `Duplicate key in collection "${collection}": ${where}${what}`, {
+  // Same wording as MongoDB's own message (and the embedded store's), built from the facts above.
+  const message = `E11000 duplicate key error collection: ${ctx.collection.dbName}.${collection} index: ${index?.name ?? '(unknown)'} dup key: ${portKey === undefined ? '(unknown)' : printKey(portKey)}`;
+  return new MiaRunError('MR_STORE_DUPLICATE_KEY', message, {
     cause: error,
     details: { collection, ...(index === undefined ? {} : { index: index.name }), ...(portKey === undefined ? {} : { key: portKey }) },
   });

@@ -17,6 +17,7 @@ import { type DuplicateKeyContext, duplicateKeyError } from './duplicate-key.js'
 import { checkIndexFeatures, ensureIndexes, listIndexes } from './indexes.js';
 import { type OperationKind, isDuplicateKeyError, isFerretDbUniqueViolation, mapMongoError } from './map-error.js';
 import { resolveCurrentDate } from './updates.js';
+import { validateCollectionName, validateDocument } from './validate.js';
 
 /** What a collection needs from its store. */
 export interface StoreHandle {
@@ -33,6 +34,7 @@ export interface StoreHandle {
 const FORBIDDEN_STAGES = ['$out', '$merge'];
 
 function withId(document: Document): Document {
+  validateDocument(document);
   return document._id === undefined ? { _id: new ObjectId(), ...document } : document;
 }
 
@@ -51,7 +53,9 @@ export class MongoCollection implements Collection {
     readonly name: string,
     private readonly store: StoreHandle,
     private readonly session?: ClientSession,
-  ) {}
+  ) {
+    validateCollectionName(name);
+  }
 
   private get context(): string {
     return `${this.store.label}, collection "${this.name}"`;
@@ -153,6 +157,7 @@ export class MongoCollection implements Collection {
   }
 
   async replaceOne(filter: Filter, replacement: Document, options: UpdateOptions = {}): Promise<UpdateResult> {
+    validateDocument(replacement);
     return this.upsertRetry(options.upsert, async () =>
       toUpdateResult(await this.run('update', (c) => c.replaceOne(filter, replacement, { ...this.options, upsert: options.upsert === true }), { filter, update: { $set: replacement } })),
     );
@@ -206,6 +211,7 @@ export class MongoCollection implements Collection {
       if ('insertOne' in op) return { insertOne: { document: withId(op.insertOne.document) } };
       if ('updateOne' in op) return { updateOne: { ...op.updateOne, update: resolveCurrentDate(op.updateOne.update, now) } };
       if ('updateMany' in op) return { updateMany: { ...op.updateMany, update: resolveCurrentDate(op.updateMany.update, now) } };
+      if ('replaceOne' in op) validateDocument(op.replaceOne.replacement);
       return op as AnyBulkWriteOperation<DriverDocument>;
     });
     const result = await this.run('update', (c) => c.bulkWrite(ops, { ...this.options, ordered: options.ordered !== false }));
