@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../runtime/version.js';
 import type { Action, CliCommand, CliIo } from './command.js';
 import { runCommand } from './commands/run.js';
+import { sagaCommand } from './commands/saga.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -13,6 +14,7 @@ export const COMMANDS: readonly CliCommand[] = [
   runCommand,
   validateCommand,
   schemaCommand,
+  sagaCommand,
 ];
 
 export interface BuiltProgram {

@@ -3,6 +3,7 @@
  * an endpoint `target: { saga: <name> }`: `POST /saga`, `POST /event` (Mia's shapes), and mia-run's reads
  * `GET /saga`, `GET /saga/:sagaId`, `GET /saga/:sagaId/history`.
  */
+import { Ajv } from 'ajv';
 import type { FastifyPluginAsync } from 'fastify';
 import { MiaRunError } from '../errors.js';
 import { publicView, type SagaDocument } from './document.js';
@@ -61,7 +62,10 @@ function notFound(sagaId: string): MiaRunError {
 /** The plugin for one saga engine. */
 export function sagaRoutes(engine: SagaEngine): FastifyPluginAsync {
   const throwOnUnexpected = engine.saga.config.settings?.throwOnUnexpectedEvents !== false;
+  // Mia's bodies allow nothing else (flow-manager.md §4): extra properties are rejected, not stripped.
+  const ajv = new Ajv({ coerceTypes: true, useDefaults: true, removeAdditional: false, strict: false });
   return async (app) => {
+    app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
     app.post<{ Body: { associatedEntityId: string; metadata: Record<string, unknown> } }>('/saga', { schema: { body: createBody } }, async (request) => {
       const doc = await engine.create(request.body);
       return { sagaId: doc.sagaId };
