@@ -46,10 +46,10 @@ export interface SagaHarness {
 }
 
 /** Polls `check` until it returns a truthy value (bounded; no sleeps in assertions). */
-export async function waitFor<T>(check: () => T | Promise<T>, what = 'condition', attempts = 400): Promise<T> {
+export async function waitFor<T>(check: () => T | Promise<T>, what = 'condition', attempts = 400): Promise<NonNullable<T>> {
   for (let i = 0; i < attempts; i++) {
     const value = await check();
-    if (value) return value;
+    if (value) return value as NonNullable<T>;
     await new Promise((resolve) => setImmediate(resolve));
     if (i > 50) await new Promise((resolve) => setTimeout(resolve, 10));
   }
