@@ -3,6 +3,7 @@
  * an area is one import and one entry (spread its list).
  */
 import { databaseRules } from './databases.js';
+import { gatewayRules } from './gateway.js';
 import { policyRules } from './policies.js';
 import type { ConfigRule } from './rule.js';
 import { sagaRules } from './sagas.js';
@@ -13,4 +14,5 @@ export const RULES: readonly ConfigRule[] = [
   ...databaseRules,
   ...policyRules,
   ...sagaRules,
+  ...gatewayRules,
 ];
