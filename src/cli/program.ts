@@ -8,6 +8,8 @@ import type { Action, CliCommand, CliIo } from './command.js';
 import { runCommand } from './commands/run.js';
 import { sagaCommand } from './commands/saga.js';
 import { schemaCommand } from './commands/schema.js';
+import { stranglerCommand } from './commands/strangler.js';
+import { topicsCommand } from './commands/topics.js';
 import { validateCommand } from './commands/validate.js';
 
 export const COMMANDS: readonly CliCommand[] = [
@@ -15,6 +17,8 @@ export const COMMANDS: readonly CliCommand[] = [
   validateCommand,
   schemaCommand,
   sagaCommand,
+  stranglerCommand,
+  topicsCommand,
 ];
 
 export interface BuiltProgram {
