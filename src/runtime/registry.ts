@@ -12,6 +12,7 @@
  */
 import { createEmbeddedEventBus } from '../adapters/bus-embedded/index.js';
 import { createKafkaEventBus } from '../adapters/bus-kafka/index.js';
+import { createEmbeddedDocumentStore } from '../adapters/store-embedded/index.js';
 import { createMongoDocumentStore } from '../adapters/store-mongodb/index.js';
 import type { BusConfig, DatabaseConfig, EmbeddedBusConfig, EmbeddedDatabaseConfig, KafkaBusConfig, MongoDatabaseConfig } from '../config/types.js';
 import { MiaRunError } from '../errors.js';
@@ -46,6 +47,7 @@ export type BackendFactories = { readonly [K in BackendKind]?: BackendFactory<K>
 
 /** Adapters shipped with mia-run: one import + one entry per adapter. */
 export const builtinBackends: BackendFactories = {
+  'store.embedded': createEmbeddedDocumentStore,
   'store.mongodb': createMongoDocumentStore,
   'bus.embedded': createEmbeddedEventBus,
   'bus.kafka': createKafkaEventBus,

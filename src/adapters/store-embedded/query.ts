@@ -1,0 +1,112 @@
+/**
+ * Compiles a filter for the embedded store: `$text`, `$nearSphere`/`$near` and `$geoWithin` are taken out
+ * (mingo does not evaluate them) and handled here; the rest is evaluated by mingo with MongoDB semantics.
+ * Also decides which documents are expired by a TTL index (they are invisible to every read).
+ */
+import { Query } from 'mingo';
+import { MiaRunError } from '../../errors.js';
+import type { Document, Filter, IndexSpec } from '../../ports/document-store.js';
+import { compileWithin, parseNear, type NearQuery } from './geo.js';
+import { valuesAtPath } from './index-entries.js';
+import { isPlainObject } from './key-encoding.js';
+import { parseTextQuery, textScore, type TextQuery } from './text-search.js';
+
+export interface CompiledFilter {
+  /** The filter without the text and geo parts (what the planner reads). */
+  readonly residual: Filter;
+  readonly text: { readonly query: TextQuery; readonly index: IndexSpec } | undefined;
+  readonly near: NearQuery | undefined;
+  /** True when the document matches everything except `$text` and `$nearSphere`. */
+  test(doc: Document): boolean;
+}
+
+const GEO_NEAR_KEYS = new Set(['$nearSphere', '$near', '$maxDistance', '$minDistance']);
+
+export function invalidQuery(message: string, cause?: unknown): MiaRunError {
+  return new MiaRunError('MR_STORE_INVALID_QUERY', message, cause === undefined ? {} : { cause });
+}
+
+/** Builds a mingo query, mapping its errors (unknown operator, bad operand) to `MR_STORE_INVALID_QUERY`. */
+export function mingoQuery(filter: Filter): Query {
+  try {
+    return new Query(filter, { scriptEnabled: false });
+  } catch (cause) {
+    throw invalidQuery(`Invalid filter: ${(cause as Error).message}`, cause);
+  }
+}
+
+export function compileFilter(filter: Filter | undefined, indexes: readonly IndexSpec[]): CompiledFilter {
+  if (filter !== undefined && !isPlainObject(filter)) throw invalidQuery('Filter must be an object');
+  const residual: Record<string, unknown> = {};
+  let textOperand: unknown;
+  let near: NearQuery | undefined;
+  const within: { field: string; test: (v: unknown) => boolean }[] = [];
+  const take = (f: Record<string, unknown>, into: Record<string, unknown>): void => {
+    for (const [key, value] of Object.entries(f)) {
+      if (key === '$text') textOperand = value;
+      else if (key === '$and' && Array.isArray(value)) {
+        const rest = value.map((v: unknown) => {
+          if (!isPlainObject(v)) throw invalidQuery('$and needs an array of objects');
+          const r: Record<string, unknown> = {};
+          take(v, r);
+          return r;
+        });
+        const kept = rest.filter((r) => Object.keys(r).length > 0);
+        if (kept.length > 0) into.$and = kept;
+      } else if (!key.startsWith('$') && isPlainObject(value) && Object.keys(value).some((k) => GEO_NEAR_KEYS.has(k) || k === '$geoWithin')) {
+        const rest: Record<string, unknown> = {};
+        for (const [op, operand] of Object.entries(value)) {
+          if (op === '$geoWithin') within.push({ field: key, test: compileWithin(key, operand) });
+          else if (!GEO_NEAR_KEYS.has(op)) rest[op] = operand;
+        }
+        if ('$nearSphere' in value || '$near' in value) {
+          if (near !== undefined) throw invalidQuery('Only one $nearSphere is allowed in a query');
+          if (!indexes.some((i) => i.key[key] === '2dsphere')) throw invalidQuery(`$nearSphere on "${key}" needs a 2dsphere index on that field`);
+          near = parseNear(key, value);
+        }
+        if (Object.keys(rest).length > 0) into[key] = rest;
+      } else into[key] = value;
+    }
+  };
+  take(filter ?? {}, residual);
+  let text: CompiledFilter['text'];
+  if (textOperand !== undefined) {
+    const index = indexes.find((i) => Object.values(i.key).includes('text'));
+    if (index === undefined) throw invalidQuery('$text needs a text index on the collection');
+    text = { query: parseTextQuery(textOperand, index), index };
+  }
+  const query = mingoQuery(residual);
+  return {
+    residual,
+    text,
+    near,
+    test(doc) {
+      try {
+        if (!query.test(doc)) return false;
+      } catch (cause) {
+        throw invalidQuery(`Invalid filter: ${(cause as Error).message}`, cause);
+      }
+      return within.every((w) => valuesAtPath(doc, w.field).some(w.test));
+    },
+  };
+}
+
+/** Score of a document for the filter's `$text` (0: no match), or undefined when there is no `$text`. */
+export function scoreOf(filter: CompiledFilter, doc: Document): number | undefined {
+  return filter.text === undefined ? undefined : textScore(doc, filter.text.index, filter.text.query);
+}
+
+/** A predicate telling which documents a collection's TTL indexes have expired at `now`. */
+export function expiryTest(indexes: readonly IndexSpec[]): ((doc: Document, now: number) => boolean) | undefined {
+  const ttl = indexes.filter((i) => i.expireAfterSeconds !== undefined && Object.keys(i.key).length === 1);
+  if (ttl.length === 0) return undefined;
+  const partials = ttl.map((i) => (i.partialFilterExpression === undefined ? undefined : mingoQuery(i.partialFilterExpression)));
+  return (doc, now) =>
+    ttl.some((index, n) => {
+      const dates = valuesAtPath(doc, Object.keys(index.key)[0]!).filter((v): v is Date => v instanceof Date);
+      if (dates.length === 0) return false;
+      if (partials[n] !== undefined && !partials[n].test(doc)) return false;
+      const earliest = Math.min(...dates.map((d) => d.getTime()));
+      return earliest + index.expireAfterSeconds! * 1000 <= now;
+    });
+}

@@ -1,0 +1,106 @@
+/**
+ * Update semantics of the embedded store, on top of mingo's updater: operator validation, `$currentDate` from
+ * the store's clock, `$setOnInsert` on upsert only, the positional `$` resolved against the filter, the
+ * immutable `_id`, upsert seeds built from the filter's equality fields, and whole-document replacement.
+ */
+import { update as mingoUpdate } from 'mingo';
+import { ObjectId } from 'bson';
+import { MiaRunError } from '../../errors.js';
+import type { Document, Filter, Update } from '../../ports/document-store.js';
+import { cloneDocument, encodeDocument, encodeId } from './codec.js';
+import { isPlainObject } from './key-encoding.js';
+
+const OPERATORS = new Set(['$set', '$unset', '$inc', '$mul', '$currentDate', '$push', '$pull', '$addToSet', '$setOnInsert', '$min', '$max', '$rename', '$pop', '$pullAll']);
+
+function invalid(message: string, cause?: unknown): MiaRunError {
+  return new MiaRunError('MR_STORE_INVALID_QUERY', message, cause === undefined ? {} : { cause });
+}
+
+/** Checks that `update` is a non-empty document of supported operators. */
+export function validateUpdate(update: Update): void {
+  if (!isPlainObject(update) || Object.keys(update).length === 0) throw invalid('Update document must be a non-empty object of update operators');
+  for (const [op, fields] of Object.entries(update)) {
+    if (!op.startsWith('$')) throw invalid(`Update document must contain only update operators; found field "${op}" (use replaceOne to replace a document)`);
+    if (!OPERATORS.has(op)) throw invalid(`Unsupported update operator ${op}`);
+    if (!isPlainObject(fields)) throw invalid(`${op} expects an object of fields`);
+  }
+}
+
+export interface ApplyResult {
+  readonly doc: Document;
+  readonly changed: boolean;
+}
+
+/**
+ * Applies `update` to a copy of `doc`. `isInsert` enables `$setOnInsert`; `filter` resolves the positional `$`.
+ */
+export function applyUpdate(doc: Document, update: Update, options: { filter: Filter; isInsert: boolean; now: number }): ApplyResult {
+  validateUpdate(update);
+  const modifier: Record<string, Record<string, unknown>> = {};
+  const set: Record<string, unknown> = { ...(update.$set as Record<string, unknown> | undefined) };
+  for (const [op, fields] of Object.entries(update)) {
+    if (op === '$set') continue;
+    if (op === '$setOnInsert') {
+      if (options.isInsert) Object.assign(set, fields);
+      continue;
+    }
+    if (op === '$currentDate') {
+      for (const path of Object.keys(fields as object)) set[path] = new Date(options.now);
+      continue;
+    }
+    modifier[op] = fields as Record<string, unknown>;
+  }
+  if (Object.keys(set).length > 0) modifier.$set = set;
+  const next = cloneDocument(doc);
+  if (Object.keys(modifier).length === 0) return { doc: next, changed: false };
+  let changedPaths: string[];
+  try {
+    const usesPositional = Object.values(modifier).some((f) => Object.keys(f).some((p) => p.split('.').includes('$')));
+    changedPaths = mingoUpdate(next, modifier as never, undefined, usesPositional ? (options.filter as never) : undefined, { cloneMode: 'deep' });
+  } catch (cause) {
+    throw invalid(`Invalid update: ${(cause as Error).message}`, cause);
+  }
+  assertSameId(doc, next);
+  return { doc: next, changed: changedPaths.length > 0 };
+}
+
+/** Replaces `doc` by `replacement`, keeping `_id` (a different `_id` in the replacement is an error). */
+export function applyReplacement(doc: Document, replacement: Document): ApplyResult {
+  if (!isPlainObject(replacement)) throw new MiaRunError('MR_STORE_INVALID_DOCUMENT', 'Replacement must be an object');
+  for (const key of Object.keys(replacement)) {
+    if (key.startsWith('$')) throw invalid(`Replacement document must not contain update operators ("${key}")`);
+  }
+  const next = cloneDocument({ _id: doc._id, ...replacement, ...(replacement._id === undefined ? { _id: doc._id } : {}) });
+  assertSameId(doc, next);
+  return { doc: next, changed: !encodeDocument(next).equals(encodeDocument(doc)) };
+}
+
+function assertSameId(before: Document, after: Document): void {
+  if (before._id !== undefined && !encodeId(before._id).equals(encodeId(after._id))) {
+    throw new MiaRunError('MR_STORE_INVALID_DOCUMENT', "Performing an update on the path '_id' would modify the immutable field '_id'");
+  }
+}
+
+/** The document an upsert starts from: the filter's equality fields (`{a: 1}`, `{a: {$eq: 1}}`, `$and`). */
+export function upsertSeed(filter: Filter): Document {
+  const set: Record<string, unknown> = {};
+  const collect = (f: Filter): void => {
+    for (const [key, value] of Object.entries(f)) {
+      if (key === '$and' && Array.isArray(value)) value.forEach((v) => isPlainObject(v) && collect(v));
+      else if (key.startsWith('$')) continue;
+      else if (isPlainObject(value) && Object.keys(value).some((k) => k.startsWith('$'))) {
+        if ('$eq' in value) set[key] = value.$eq;
+      } else set[key] = value;
+    }
+  };
+  collect(filter);
+  const seed: Document = {};
+  if (Object.keys(set).length > 0) mingoUpdate(seed, { $set: set } as never, undefined, undefined, { cloneMode: 'deep' });
+  return seed;
+}
+
+/** Gives a document an `_id` (a new ObjectId) when it has none, keeping `_id` first like MongoDB. */
+export function withId(doc: Document): Document {
+  if (doc._id !== undefined) return doc;
+  return { _id: new ObjectId(), ...doc };
+}

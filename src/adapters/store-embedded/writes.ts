@@ -1,0 +1,104 @@
+/**
+ * Document writes of the embedded store inside one write transaction: the document and its index entries
+ * change together, and unique constraints (the `_id` and every unique index) are checked against the
+ * transaction's own view before anything is written, so they hold atomically even with concurrent writers
+ * and other processes (lmdb serialises write transactions).
+ */
+import { MiaRunError } from '../../errors.js';
+import type { Document } from '../../ports/document-store.js';
+import type { CollectionMeta } from './catalog.js';
+import { decodeDocument, docKey, encodeDocument, encodeId } from './codec.js';
+import { compileIndex, indexEntries, type IndexEntry } from './index-entries.js';
+import { isPlainObject } from './key-encoding.js';
+import type { Kv } from './kv.js';
+
+export interface WriteTarget {
+  readonly kv: Kv;
+  readonly meta: CollectionMeta;
+  readonly database: string;
+  readonly collection: string;
+  /** True when an existing document has expired (TTL) and so no longer counts for uniqueness. */
+  readonly isExpired: (doc: Document) => boolean;
+}
+
+function printValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v instanceof Date) return `new Date(${v.getTime()})`;
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'object' && 'toHexString' in v && typeof v.toHexString === 'function') return `ObjectId('${String(v.toHexString())}')`;
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+export function duplicateKey(target: Pick<WriteTarget, 'database' | 'collection'>, index: string, key: Record<string, unknown>): MiaRunError {
+  const text = `{ ${Object.entries(key).map(([k, v]) => `${k}: ${printValue(v)}`).join(', ')} }`;
+  return new MiaRunError('MR_STORE_DUPLICATE_KEY', `E11000 duplicate key error collection: ${target.database}.${target.collection} index: ${index} dup key: ${text}`, {
+    retriable: false,
+    details: { collection: target.collection, index, key },
+  });
+}
+
+/** Checks field names the way MongoDB does for stored documents. */
+export function validateDocument(doc: Document): void {
+  if (!isPlainObject(doc)) throw new MiaRunError('MR_STORE_INVALID_DOCUMENT', 'A document must be a plain object');
+  for (const key of Object.keys(doc)) {
+    if (key.startsWith('$')) throw new MiaRunError('MR_STORE_INVALID_DOCUMENT', `Field names must not start with "$" ("${key}")`);
+  }
+  if (Array.isArray(doc._id) || doc._id === undefined || (doc._id instanceof RegExp)) {
+    throw new MiaRunError('MR_STORE_INVALID_DOCUMENT', 'The _id of a document must be present and must not be an array or a regular expression');
+  }
+}
+
+function entriesOf(meta: CollectionMeta, doc: Document | undefined, encodedId: Buffer): Map<string, { entry: IndexEntry; index: string; fields: readonly string[]; unique: boolean }> {
+  const out = new Map<string, { entry: IndexEntry; index: string; fields: readonly string[]; unique: boolean }>();
+  if (doc === undefined) return out;
+  for (const m of meta.indexes) {
+    const index = compileIndex(m);
+    for (const entry of indexEntries(index, doc, encodedId)) {
+      out.set(entry.key.toString('hex'), { entry, index: index.name, fields: index.fields, unique: index.unique });
+    }
+  }
+  return out;
+}
+
+/**
+ * Writes `after` (insert when `before` is undefined, else replace). Throws `MR_STORE_DUPLICATE_KEY` before
+ * writing anything when a unique value is taken by another live document (an expired one is removed).
+ */
+export function putDocument(target: WriteTarget, before: Document | undefined, after: Document): void {
+  validateDocument(after);
+  const encodedId = encodeId(after._id);
+  const key = docKey(target.meta.id, encodedId);
+  const bytes = encodeDocument(after);
+  if (before === undefined) {
+    const existing = target.kv.get(key);
+    if (existing !== undefined) {
+      const other = decodeDocument(existing);
+      if (!target.isExpired(other)) throw duplicateKey(target, '_id_', { _id: after._id });
+      removeDocument(target, other);
+    }
+  }
+  const old = entriesOf(target.meta, before, encodedId);
+  const next = entriesOf(target.meta, after, encodedId);
+  for (const [hex, e] of next) {
+    if (!e.unique || old.has(hex)) continue;
+    const holder = target.kv.get(e.entry.key);
+    if (holder === undefined || holder.equals(encodedId)) continue;
+    const raw = target.kv.get(docKey(target.meta.id, holder));
+    const other = raw === undefined ? undefined : decodeDocument(raw);
+    if (other !== undefined && target.isExpired(other)) {
+      removeDocument(target, other);
+      continue;
+    }
+    throw duplicateKey(target, e.index, Object.fromEntries(e.fields.map((f, i) => [f, e.entry.tuple[i]])));
+  }
+  for (const [hex, e] of old) if (!next.has(hex)) target.kv.remove(e.entry.key);
+  for (const [hex, e] of next) if (!old.has(hex)) target.kv.put(e.entry.key, encodedId);
+  target.kv.put(key, bytes);
+}
+
+/** Removes a document and its index entries. */
+export function removeDocument(target: WriteTarget, doc: Document): void {
+  const encodedId = encodeId(doc._id);
+  for (const e of entriesOf(target.meta, doc, encodedId).values()) target.kv.remove(e.entry.key);
+  target.kv.remove(docKey(target.meta.id, encodedId));
+}
