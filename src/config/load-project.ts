@@ -62,7 +62,7 @@ async function load(file: string, options: LoadOptions): Promise<LoadResult> {
   // Without the content of an unreadable include, the schema would report keys that file provides.
   if (included.incomplete) return finish(diagnostics, included.sources.map((s) => s.file));
 
-  const checked = validateSchema(interpolated.value, interpolated.wholeValues);
+  const checked = await validateSchema(interpolated.value, interpolated.wholeValues);
   diagnostics.push(...schemaDiagnostics(checked.errors, checked.value, locator, interpolated.failed));
   if (diagnostics.some((d) => d.severity === 'error')) return finish(diagnostics, included.sources.map((s) => s.file));
 

@@ -4,28 +4,9 @@
  * where the schema wants one (`port: ${PORT:-8080}`). Each ajv error becomes a diagnostic built from its
  * `params` (see schema-errors.ts).
  */
-import { createRequire } from 'node:module';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import type { Path } from './locate.js';
-
-// Resolved from src/config and dist/config alike: both sit two levels below the package root.
-const require = createRequire(import.meta.url);
-
-/** The descriptor schema as published (`mia-run/schema.json`). */
-export function projectSchema(): Record<string, unknown> {
-  return require('../../schemas/project.schema.json') as Record<string, unknown>;
-}
-
-let compiled: ValidateFunction | undefined;
-
-function validator(): ValidateFunction {
-  if (compiled === undefined) {
-    // strictRequired is off: `if/then` branches require keys declared by the surrounding object.
-    const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
-    compiled = ajv.compile(projectSchema());
-  }
-  return compiled;
-}
+import { schemaValidator } from './schema-validator.js';
 
 export interface SchemaResult {
   /** The value, with whole-value interpolations converted where the schema wanted a number or boolean. */
@@ -72,8 +53,8 @@ function coerce(text: string, wanted: readonly string[]): unknown {
  * Validates `value` (mutated in place only at `wholeValues` that must become numbers or booleans) and
  * returns the remaining errors.
  */
-export function validateSchema(value: unknown, wholeValues: readonly Path[]): SchemaResult {
-  const validate = validator();
+export async function validateSchema(value: unknown, wholeValues: readonly Path[]): Promise<SchemaResult> {
+  const validate = await schemaValidator();
   for (let round = 0; round < 3; round++) {
     if (validate(value)) return { value, errors: [] };
     const errors = validate.errors ?? [];
