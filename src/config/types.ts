@@ -163,7 +163,7 @@ export interface ProjectConfig {
   readonly policies: PoliciesConfig;
   readonly upstreams: Readonly<Record<string, UpstreamConfig>>;
   readonly endpoints: readonly import('./sections/gateway.js').EndpointDefinition[];
-  readonly collections: readonly OpenSection[];
+  readonly collections: readonly import('./sections/collections.js').CollectionConfig[];
   readonly sagas: Readonly<Record<string, import('./sections/sagas.js').SagaConfig>>;
   readonly fastData: OpenSection;
   readonly aggregates: Readonly<Record<string, OpenSection>>;

@@ -1,3 +1,4 @@
+import { createCrud } from '../crud/index.js';
 import { createGateway } from '../gateway/index.js';
 import type { CapabilityFactory } from '../ports/capability-context.js';
 import { createSagas } from '../saga/index.js';
@@ -7,6 +8,7 @@ import { createSagas } from '../saga/index.js';
  * is one import and one entry, e.g. `{ name: 'crud', role: 'crud', create: createCrud }`.
  */
 export const builtinCapabilities: readonly CapabilityFactory[] = [
+  { name: 'crud', role: 'crud', create: createCrud },
   { name: 'sagas', role: 'sagas', create: createSagas },
   { name: 'gateway', role: 'gateway', create: createGateway },
 ];

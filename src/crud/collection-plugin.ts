@@ -1,0 +1,60 @@
+/**
+ * One collection as an encapsulated Fastify plugin (STYLE §10): its own validator (JSON Schemas built once,
+ * Mia's coercion rules), its error bodies (crud-api.md §7), its routes, and a metric per operation.
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifySchemaValidationError } from 'fastify';
+import type { Ajv } from 'ajv';
+import { createMetricEmitter } from '../ports/telemetry.js';
+import { installCrudErrors } from './errors.js';
+import { registerReadRoutes } from './routes/read-routes.js';
+import { registerStateRoutes } from './routes/state-routes.js';
+import type { CollectionServices } from './routes/services.js';
+import { registerUpdateRoutes } from './routes/update-routes.js';
+import { registerWriteRoutes } from './routes/write-routes.js';
+import { registerExportRoute } from './routes/export-route.js';
+
+export interface Validators {
+  /** Query strings: types coerced, scalars accepted where arrays are expected. */
+  readonly query: Ajv;
+  /** Bodies: numbers and booleans sent as strings are coerced. */
+  readonly body: Ajv;
+}
+
+const metrics = createMetricEmitter('crud');
+
+/** Fastify's message, plus Mia's suffix naming an unexpected property (crud-api.md §7). */
+export function formatSchemaErrors(errors: FastifySchemaValidationError[], dataVar: string): Error {
+  const text = errors
+    .map((e) => {
+      const base = `${dataVar}${e.instancePath} ${e.message ?? 'is invalid'}`;
+      const extra = (e.params as { additionalProperty?: unknown }).additionalProperty;
+      return typeof extra === 'string' ? `${base}. Property "${extra}" is not defined in validation schema` : base;
+    })
+    .join(', ');
+  return new Error(text);
+}
+
+/** The plugin the gateway mounts under a collection's base path. */
+export function collectionPlugin(services: CollectionServices, validators: Validators): FastifyPluginAsync {
+  const { model } = services;
+  return async (app: FastifyInstance) => {
+    app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.body : validators.query).compile(schema));
+    app.setSchemaErrorFormatter(formatSchemaErrors);
+    installCrudErrors(app, (index) => model.uniqueFields.get(index));
+    app.addHook('onResponse', async (request, reply) => {
+      const operation = (reply.routeOptions.config as { operation?: string }).operation;
+      if (operation === undefined) return;
+      const labels = { collection: model.name, operation, status: String(reply.statusCode) };
+      metrics.count('requests', 'CRUD requests by collection, operation and status', labels);
+      metrics.observe('request_seconds', 'CRUD request duration by collection and operation', reply.elapsedTime / 1000, { collection: model.name, operation });
+      void request;
+    });
+    registerReadRoutes(app, services);
+    registerExportRoute(app, services);
+    if (!model.isView) {
+      registerWriteRoutes(app, services);
+      registerUpdateRoutes(app, services);
+      registerStateRoutes(app, services);
+    }
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Insert routes (crud-api.md §2): `POST /` (200 `{_id}`), `POST /validate`, `POST /bulk` (ordered: earlier
+ * documents stay on a 409) and `POST /upsert-one` (one atomic store operation, §10).
+ */
+import type { FastifyInstance } from 'fastify';
+import { insertBodySchema, updateBodySchema } from '../model/wire-schema.js';
+import { querySchema } from '../model/query-schema.js';
+import { buildFilter, parseStates, type QueryString } from '../query/read-plan.js';
+import { projectionPlan } from '../query/projection.js';
+import { requestContext } from '../request-context.js';
+import { parseUpdate } from '../update.js';
+import { buildDocument, createSerializer, type CollectionServices } from './services.js';
+import { randomUUID } from 'node:crypto';
+
+type Body = Readonly<Record<string, unknown>>;
+
+export function registerWriteRoutes(app: FastifyInstance, services: CollectionServices): void {
+  const { model } = services;
+  const serialize = createSerializer(model);
+  const insertSchema = insertBodySchema(model);
+
+  app.post('/', { schema: { body: insertSchema }, config: { operation: 'insert_or_update' } }, async (request) => {
+    const ctx = requestContext(request.headers, services.userIdHeader);
+    const doc = buildDocument(model, request.body as Body, ctx, new Date(services.clock.now()));
+    await services.collection().insertOne(doc);
+    await services.publish?.('insert', [doc]);
+    return { _id: doc._id };
+  });
+
+  app.post('/validate', { schema: { body: insertSchema }, config: { operation: 'fetch' } }, async (request) => {
+    const ctx = requestContext(request.headers, services.userIdHeader);
+    buildDocument(model, request.body as Body, ctx, new Date(services.clock.now()));
+    return { result: 'ok' };
+  });
+
+  app.post('/bulk', {
+    schema: { body: { type: 'array', minItems: 1, items: insertSchema } },
+    config: { operation: 'insert_or_update' },
+  }, async (request) => {
+    const ctx = requestContext(request.headers, services.userIdHeader);
+    const now = new Date(services.clock.now());
+    const docs = (request.body as Body[]).map((body, i) => buildDocument(model, body, ctx, now, `body/${i}`));
+    try {
+      await services.collection().insertMany(docs);
+    } catch (error) {
+      // Ordered insert: the documents before the failing one are stored; their events still go out.
+      const stored = await services.collection().find({ _id: { $in: docs.map((d) => d._id) } }, { projection: { _id: 1 } }).toArray();
+      const ids = new Set(stored.map((d) => String(d._id)));
+      await services.publish?.('insert', docs.filter((d) => ids.has(String(d._id))));
+      throw error;
+    }
+    await services.publish?.('insert', docs);
+    return docs.map((d) => ({ _id: d._id }));
+  });
+
+  app.post('/upsert-one', {
+    schema: { querystring: querySchema(model, ['_q', '_st']), body: updateBodySchema(model, true) },
+    config: { operation: 'insert_or_update' },
+  }, async (request) => {
+    const query = request.query as QueryString;
+    const ctx = requestContext(request.headers, services.userIdHeader);
+    const now = new Date(services.clock.now());
+    const plan = buildFilter(model, query, ctx);
+    const { update } = parseUpdate(model, request.body as Body, ctx, now);
+    // The inserted document gets a state the filter matches, so the next upsert finds it (Mia can duplicate, §10).
+    const states = parseStates(query._st);
+    const onInsert: Record<string, unknown> = { ...(update.$setOnInsert as object | undefined), creatorId: ctx.userId, createdAt: now };
+    if (states.length > 1) onInsert.__STATE__ = states.includes(model.defaultState) ? model.defaultState : states[0];
+    if (model.idKind === 'string') onInsert._id = randomUUID();
+    const projection = projectionPlan(model, undefined, undefined, ctx.readColumns).fields;
+    const doc = await services.collection().findOneAndUpdate(plan.filter, { ...update, $setOnInsert: onInsert }, {
+      upsert: true,
+      returnDocument: 'after',
+    });
+    if (doc === null) return {};
+    await services.publish?.('update', [doc]);
+    const out = serialize(doc);
+    if (projection === undefined) return out;
+    return Object.fromEntries(Object.entries(out).filter(([k]) => k === '_id' || k in projection));
+  });
+}
+
