@@ -62,7 +62,8 @@ export function kafkaClientConfig(config: KafkaBusConfig, tuning: KafkaTuning, l
   const ssl = config.ssl;
   return {
     clientId: config.clientId,
-    brokers: [...config.brokers],
+    // `brokers: ["${KAFKA_BROKERS}"]` may hold a comma-separated list after interpolation.
+    brokers: config.brokers.flatMap((b) => b.split(',')).map((b) => b.trim()).filter((b) => b !== ''),
     ...(ssl === undefined || ssl === false ? {} : { ssl: ssl === true ? true : (ssl as ConnectionOptions) }),
     ...(config.sasl === undefined ? {} : { sasl: saslOptions(config.sasl) }),
     connectionTimeout: tuning.connectionTimeout,

@@ -171,6 +171,17 @@ export class KafkaEventBus implements EventBus {
     await resetGroupOffsets(this.admin, this.topics, group, topic, position);
   }
 
+  /** Consumer groups on the cluster (beyond the port: used by `mia-run topics lag` when no group is named). */
+  async listGroups(): Promise<readonly string[]> {
+    this.assertOpen();
+    try {
+      const { groups } = await this.admin.listGroups();
+      return groups.filter((g) => g.protocolType === 'consumer' || g.protocolType === '').map((g) => g.groupId);
+    } catch (err) {
+      throw toBusError(err, 'listing consumer groups');
+    }
+  }
+
   private assertOpen(): void {
     if (this.state === 'closed') throw new MiaRunError('MR_BUS_CLOSED', `The Kafka bus "${this.name}" is closed`);
     if (this.state === 'created') {

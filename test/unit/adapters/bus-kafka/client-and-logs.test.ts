@@ -26,6 +26,10 @@ describe('bus.kafka client configuration', () => {
     assert.equal(cfg.retry?.retries, DEFAULT_TUNING.retries);
   });
 
+  it('splits comma-separated broker lists (an interpolated ${KAFKA_BROKERS})', () => {
+    assert.deepEqual(kafkaClientConfig({ ...base, brokers: ['a:9092, b:9092', 'c:9092'] }, DEFAULT_TUNING, silentLogger).brokers, ['a:9092', 'b:9092', 'c:9092']);
+  });
+
   it('passes ssl (true or TLS options) and each SASL mechanism', () => {
     assert.equal(kafkaClientConfig({ ...base, ssl: true }, DEFAULT_TUNING, silentLogger).ssl, true);
     assert.deepEqual(kafkaClientConfig({ ...base, ssl: { rejectUnauthorized: false } }, DEFAULT_TUNING, silentLogger).ssl, { rejectUnauthorized: false });
