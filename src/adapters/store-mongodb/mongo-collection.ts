@@ -12,10 +12,11 @@ import type {
   FindOneAndUpdateOptions, FindOptions, IndexInfo, IndexSpec, InsertManyResult, InsertOneResult, StoreFeature, Update, UpdateOptions, UpdateResult,
 } from '../../ports/document-store.js';
 import { toPortDocument, toPortValue } from './bson-values.js';
-import { FailedCursor, MongoFindCursor } from './cursor.js';
+import { MongoFindCursor } from './cursor.js';
 import { type DuplicateKeyContext, duplicateKeyError } from './duplicate-key.js';
 import { checkIndexFeatures, ensureIndexes, listIndexes } from './indexes.js';
 import { type OperationKind, isDuplicateKeyError, isFerretDbUniqueViolation, mapMongoError } from './map-error.js';
+import { type TtlIndex, withoutExpired } from './ttl-filter.js';
 import { resolveCurrentDate } from './updates.js';
 import { validateCollectionName, validateDocument } from './validate.js';
 
@@ -29,6 +30,10 @@ export interface StoreHandle {
   readonly label: string;
   /** True when the connected server is FerretDB (known after start). */
   isFerretDb(): boolean;
+  /** The collection's TTL indexes (cached; none when the server has no TTL). */
+  ttlIndexes(collection: string): Promise<readonly TtlIndex[]>;
+  /** Drops the cached index knowledge of a collection after its indexes changed. */
+  forgetIndexes(collection: string): void;
 }
 
 const FORBIDDEN_STAGES = ['$out', '$merge'];
@@ -97,6 +102,11 @@ export class MongoCollection implements Collection {
     return resolveCurrentDate(update, this.store.clock.now());
   }
 
+  /** The filter without the documents TTL indexes have expired (see `ttl-filter.ts`). */
+  private async live(filter: Filter): Promise<Filter> {
+    return withoutExpired(filter, await this.store.ttlIndexes(this.name), this.store.clock.now());
+  }
+
   async insertOne(document: Document): Promise<InsertOneResult> {
     const doc = withId(document);
     await this.run('insert', (c) => c.insertOne(doc, this.options), { document: doc });
@@ -111,18 +121,15 @@ export class MongoCollection implements Collection {
   }
 
   find(filter: Filter = {}, options: FindOptions = {}): FindCursor {
-    try {
-      const cursor = this.driver().find(filter as DriverFilter<DriverDocument>, {
+    const cursor = (async () =>
+      this.driver().find((await this.live(filter)) as DriverFilter<DriverDocument>, {
         ...this.options,
         ...(options.projection === undefined ? {} : { projection: options.projection }),
         ...(options.sort === undefined ? {} : { sort: options.sort as Record<string, 1 | -1> }),
         ...(options.skip === undefined ? {} : { skip: options.skip }),
         ...(options.limit === undefined || options.limit === 0 ? {} : { limit: options.limit }),
-      });
-      return new MongoFindCursor(cursor, this.context);
-    } catch (error) {
-      return new FailedCursor(mapMongoError(error, 'read', this.context));
-    }
+      }))();
+    return new MongoFindCursor(cursor, this.context);
   }
 
   async findOne(filter: Filter = {}, options: Omit<FindOptions, 'limit'> = {}): Promise<Document | null> {
@@ -131,8 +138,9 @@ export class MongoCollection implements Collection {
   }
 
   async count(filter: Filter = {}, options: CountOptions = {}): Promise<number> {
+    const live = await this.live(filter);
     return this.run('read', (c) =>
-      c.countDocuments(filter, { ...this.options, ...(options.skip === undefined ? {} : { skip: options.skip }), ...(options.limit ? { limit: options.limit } : {}) }),
+      c.countDocuments(live, { ...this.options, ...(options.skip === undefined ? {} : { skip: options.skip }), ...(options.limit ? { limit: options.limit } : {}) }),
     );
   }
 
@@ -145,21 +153,21 @@ export class MongoCollection implements Collection {
   async updateOne(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
     const u = this.update(update);
     return this.upsertRetry(options.upsert, async () =>
-      toUpdateResult(await this.run('update', (c) => c.updateOne(filter, u, { ...this.options, upsert: options.upsert === true }), { filter, update: u })),
+      toUpdateResult(await this.run('update', async (c) => c.updateOne(await this.live(filter), u, { ...this.options, upsert: options.upsert === true }), { filter, update: u })),
     );
   }
 
   async updateMany(filter: Filter, update: Update, options: UpdateOptions = {}): Promise<UpdateResult> {
     const u = this.update(update);
     return this.upsertRetry(options.upsert, async () =>
-      toUpdateResult(await this.run('update', (c) => c.updateMany(filter, u, { ...this.options, upsert: options.upsert === true }), { filter, update: u })),
+      toUpdateResult(await this.run('update', async (c) => c.updateMany(await this.live(filter), u, { ...this.options, upsert: options.upsert === true }), { filter, update: u })),
     );
   }
 
   async replaceOne(filter: Filter, replacement: Document, options: UpdateOptions = {}): Promise<UpdateResult> {
     validateDocument(replacement);
     return this.upsertRetry(options.upsert, async () =>
-      toUpdateResult(await this.run('update', (c) => c.replaceOne(filter, replacement, { ...this.options, upsert: options.upsert === true }), { filter, update: { $set: replacement } })),
+      toUpdateResult(await this.run('update', async (c) => c.replaceOne(await this.live(filter), replacement, { ...this.options, upsert: options.upsert === true }), { filter, update: { $set: replacement } })),
     );
   }
 
@@ -168,8 +176,8 @@ export class MongoCollection implements Collection {
     const doc = await this.upsertRetry(options.upsert, () =>
       this.run(
         'update',
-        (c) =>
-          c.findOneAndUpdate(filter, u, {
+        async (c) =>
+          c.findOneAndUpdate(await this.live(filter), u, {
             ...this.options,
             upsert: options.upsert === true,
             returnDocument: options.returnDocument ?? 'before',
@@ -183,18 +191,18 @@ export class MongoCollection implements Collection {
   }
 
   async deleteOne(filter: Filter): Promise<DeleteResult> {
-    const result = await this.run('update', (c) => c.deleteOne(filter, this.options));
+    const result = await this.run('update', async (c) => c.deleteOne(await this.live(filter), this.options));
     return { deletedCount: result.deletedCount };
   }
 
   async deleteMany(filter: Filter): Promise<DeleteResult> {
-    const result = await this.run('update', (c) => c.deleteMany(filter, this.options));
+    const result = await this.run('update', async (c) => c.deleteMany(await this.live(filter), this.options));
     return { deletedCount: result.deletedCount };
   }
 
   async findOneAndDelete(filter: Filter, options: FindOneAndDeleteOptions = {}): Promise<Document | null> {
-    const doc = await this.run('update', (c) =>
-      c.findOneAndDelete(filter, {
+    const doc = await this.run('update', async (c) =>
+      c.findOneAndDelete(await this.live(filter), {
         ...this.options,
         ...(options.sort === undefined ? {} : { sort: options.sort as Record<string, 1 | -1> }),
         ...(options.projection === undefined ? {} : { projection: options.projection }),
@@ -231,20 +239,28 @@ export class MongoCollection implements Collection {
   }
 
   aggregate(pipeline: readonly Document[]): FindCursor {
-    const forbidden = pipeline.flatMap((stage) => Object.keys(stage)).find((op) => FORBIDDEN_STAGES.includes(op));
-    if (forbidden !== undefined) {
-      return new FailedCursor(new MiaRunError('MR_STORE_INVALID_QUERY', `${this.context}: the ${forbidden} stage is not allowed (aggregate is read-only)`));
-    }
-    try {
-      return new MongoFindCursor(this.driver().aggregate([...pipeline], this.options), this.context);
-    } catch (error) {
-      return new FailedCursor(mapMongoError(error, 'read', this.context));
-    }
+    const cursor = (async () => {
+      const forbidden = pipeline.flatMap((stage) => Object.keys(stage)).find((op) => FORBIDDEN_STAGES.includes(op));
+      if (forbidden !== undefined) throw new MiaRunError('MR_STORE_INVALID_QUERY', `${this.context}: the ${forbidden} stage is not allowed (aggregate is read-only)`);
+      const ttl = await this.store.ttlIndexes(this.name);
+      // Expired documents leave the pipeline first; `$geoNear` must stay the first stage, so they leave after it.
+      const stages = [...pipeline];
+      if (ttl.length > 0) {
+        const match = { $match: withoutExpired({}, ttl, this.store.clock.now()) };
+        stages.splice(stages[0] !== undefined && '$geoNear' in stages[0] ? 1 : 0, 0, match);
+      }
+      return this.driver().aggregate(stages, this.options);
+    })();
+    return new MongoFindCursor(cursor, this.context);
   }
 
   async ensureIndexes(specs: readonly IndexSpec[]): Promise<void> {
     checkIndexFeatures(specs, this.store.features, this.context);
-    await this.run('index', (c) => ensureIndexes(c, specs, this.session));
+    try {
+      await this.run('index', (c) => ensureIndexes(c, specs, this.session));
+    } finally {
+      this.store.forgetIndexes(this.name);
+    }
   }
 
   async listIndexes(): Promise<IndexInfo[]> {
@@ -257,6 +273,7 @@ export class MongoCollection implements Collection {
       const exists = (await listIndexes(c, this.session)).some((index) => index.name === name);
       if (exists) await c.dropIndex(name, this.options);
     });
+    this.store.forgetIndexes(this.name);
   }
 
   async drop(): Promise<void> {
@@ -267,5 +284,6 @@ export class MongoCollection implements Collection {
         if ((error as { code?: unknown }).code !== 26) throw error; // NamespaceNotFound: already gone
       }
     });
+    this.store.forgetIndexes(this.name);
   }
 }

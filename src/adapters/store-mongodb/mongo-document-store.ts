@@ -13,10 +13,12 @@ import type { Collection, DocumentStore, StoreFeature, TransactionScope } from '
 import type { HealthCheck } from '../../ports/lifecycle.js';
 import type { Logger } from '../../ports/logger.js';
 import { storeFeatures } from '../../ports/store-features.js';
+import { listIndexes } from './indexes.js';
 import { mapMongoError } from './map-error.js';
 import { MongoCollection, type StoreHandle } from './mongo-collection.js';
 import { databaseFromUrl, redactMongoUrl } from './redact-url.js';
 import { type ServerInfo, describeServer, featuresOf } from './server-info.js';
+import { type TtlIndex, ttlIndexesOf } from './ttl-filter.js';
 
 export interface MongoDocumentStoreOptions {
   readonly name: string;
@@ -45,6 +47,7 @@ export class MongoDocumentStore implements DocumentStore {
   private state: State = 'new';
   private server: ServerInfo | undefined;
   private readonly handle: StoreHandle;
+  private readonly ttlCache = new Map<string, Promise<readonly TtlIndex[]>>();
 
   constructor(options: MongoDocumentStoreOptions) {
     this.name = options.name;
@@ -62,6 +65,8 @@ export class MongoDocumentStore implements DocumentStore {
       features: this.features,
       label,
       isFerretDb: () => this.server?.ferretdbVersion !== undefined,
+      ttlIndexes: (collection) => this.ttlIndexes(collection),
+      forgetIndexes: (collection) => this.ttlCache.delete(collection),
     };
   }
 
@@ -79,6 +84,18 @@ export class MongoDocumentStore implements DocumentStore {
     if (this.state === 'closed') throw new MiaRunError('MR_STORE_CLOSED', `database "${this.name}" is closed`);
     if (this.database === undefined) throw new MiaRunError('MR_STORE_UNAVAILABLE', `database "${this.name}" is not started`);
     return this.database;
+  }
+
+  /** TTL indexes per collection, read once (listIndexes runs outside any transaction) and kept until they change. */
+  private ttlIndexes(collection: string): Promise<readonly TtlIndex[]> {
+    if (!this.features.has('ttl')) return Promise.resolve([]);
+    let cached = this.ttlCache.get(collection);
+    if (cached === undefined) {
+      cached = listIndexes(this.db().collection(collection)).then(ttlIndexesOf);
+      this.ttlCache.set(collection, cached);
+      cached.catch(() => this.ttlCache.delete(collection));
+    }
+    return cached;
   }
 
   async start(): Promise<void> {

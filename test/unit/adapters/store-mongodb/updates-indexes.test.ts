@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkIndexFeatures, sameDefinition, toIndexInfo } from '../../../../src/adapters/store-mongodb/indexes.js';
+import { ttlIndexesOf, withoutExpired } from '../../../../src/adapters/store-mongodb/ttl-filter.js';
 import { resolveCurrentDate } from '../../../../src/adapters/store-mongodb/updates.js';
 import { MiaRunError } from '../../../../src/errors.js';
 
@@ -47,5 +48,27 @@ describe('index definitions', () => {
       (error: unknown) => error instanceof MiaRunError && error.code === 'MR_STORE_UNSUPPORTED' && error.details?.feature === 'geo' && /index "near"/.test(error.message),
     );
     assert.doesNotThrow(() => checkIndexFeatures([{ name: 'exp', key: { at: 1 }, expireAfterSeconds: 5 }], features, 'd'));
+  });
+});
+
+describe('TTL read filter', () => {
+  const now = Date.UTC(2030, 0, 1);
+
+  it('excludes documents whose TTL date plus expireAfterSeconds is at or before now', () => {
+    const ttl = ttlIndexesOf([{ name: '_id_', key: { _id: 1 } }, { name: 'exp', key: { at: 1 }, expireAfterSeconds: 60 }, { name: 'c', key: { a: 1, b: 1 }, expireAfterSeconds: 5 }]);
+    assert.deepEqual(ttl, [{ field: 'at', expireAfterSeconds: 60 }]);
+    assert.deepEqual(withoutExpired({ kind: 'x' }, ttl, now), { kind: 'x', $nor: [{ at: { $lte: new Date(now - 60_000) } }] });
+  });
+
+  it('respects partial TTL indexes and keeps a user $nor intact', () => {
+    const ttl = ttlIndexesOf([{ name: 'exp', key: { at: 1 }, expireAfterSeconds: 0, partialFilterExpression: { temp: true } }]);
+    assert.deepEqual(withoutExpired({ $nor: [{ a: 1 }] }, ttl, now), {
+      $and: [{ $nor: [{ a: 1 }] }, { $nor: [{ $and: [{ temp: true }, { at: { $lte: new Date(now) } }] }] }],
+    });
+  });
+
+  it('leaves filters alone when there is no TTL index', () => {
+    const filter = { a: 1 };
+    assert.equal(withoutExpired(filter, [], now), filter);
   });
 });
