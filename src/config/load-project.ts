@@ -4,7 +4,8 @@
  * any phase is a diagnostic, and all of them are returned together. `validate` and `run` share it.
  */
 import { resolve } from 'node:path';
-import { diagnostic } from './diagnostics.js';
+import { diagnostic, formatPath } from './diagnostics.js';
+import { checkCodeHooks } from './code-hooks.js';
 import { deepFreeze } from './freeze.js';
 import { displayPath, resolveIncludes } from './include.js';
 import { interpolate, type Env } from './interpolate.js';
@@ -14,7 +15,6 @@ import { DEFAULT_LIMITS, readYamlFile, type ReadLimits } from './read-yaml.js';
 import { RULES, type ConfigRule, type RuleContext } from './rules/index.js';
 import { schemaDiagnostics } from './schema-errors.js';
 import { validateSchema } from './schema.js';
-import { formatPath } from './diagnostics.js';
 import type { Diagnostic, LoadResult, ProjectConfig } from './types.js';
 
 export interface LoadOptions {
@@ -56,15 +56,17 @@ async function load(file: string, options: LoadOptions): Promise<LoadResult> {
   const included = await resolveIncludes(root.source, (f, display, at) => readYamlFile(f, display, limits, at), cwd);
   const locator = createLocator(root.source, included.origins);
   const diagnostics: Diagnostic[] = [...included.diagnostics];
+  const displays = included.sources.map((s) => s.display);
+  const finish = (): LoadResult => ({ diagnostics: sortDiagnostics(diagnostics, displays) });
 
   const interpolated = interpolate(included.value, env, (path) => locator.position(path));
   diagnostics.push(...interpolated.diagnostics);
   // Without the content of an unreadable include, the schema would report keys that file provides.
-  if (included.incomplete) return finish(diagnostics, included.sources.map((s) => s.file));
+  if (included.incomplete) return finish();
 
   const checked = await validateSchema(interpolated.value, interpolated.wholeValues);
   diagnostics.push(...schemaDiagnostics(checked.errors, checked.value, locator, interpolated.failed));
-  if (diagnostics.some((d) => d.severity === 'error')) return finish(diagnostics, included.sources.map((s) => s.file));
+  if (diagnostics.some((d) => d.severity === 'error')) return finish();
 
   const normalized = normalize({
     value: checked.value as Record<string, unknown>,
@@ -73,15 +75,13 @@ async function load(file: string, options: LoadOptions): Promise<LoadResult> {
     position: (path) => locator.position(path),
   });
   diagnostics.push(...normalized.diagnostics);
-  if (normalized.config === undefined) return finish(diagnostics, []);
+  if (normalized.config === undefined) return finish();
 
   diagnostics.push(...runRules(normalized.config, locator, options.rules ?? RULES));
-  if (diagnostics.some((d) => d.severity === 'error')) return finish(diagnostics, []);
-  return { config: deepFreeze(normalized.config), diagnostics: sortDiagnostics(diagnostics, included.sources.map((s) => s.display)) };
-}
-
-function finish(diagnostics: Diagnostic[], _files: readonly string[]): LoadResult {
-  return { diagnostics: sortDiagnostics(diagnostics, []) };
+  if (diagnostics.some((d) => d.severity === 'error')) return finish();
+  diagnostics.push(...(await checkCodeHooks(normalized.config, locator)));
+  if (diagnostics.some((d) => d.severity === 'error')) return finish();
+  return { config: deepFreeze(normalized.config), diagnostics: sortDiagnostics(diagnostics, displays) };
 }
 
 function runRules(config: ProjectConfig, locator: Locator, rules: readonly ConfigRule[]): Diagnostic[] {
