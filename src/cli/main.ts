@@ -12,19 +12,31 @@ export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
 export const EXIT_USAGE = 2;
 
-const processIo = (): CliIo => ({
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
-  cwd: process.cwd(),
-  env: process.env,
-});
+function processIo(): CliIo {
+  // `mia-run schema | head` closes the pipe early; that is not an error worth a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
+  return {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    cwd: process.cwd(),
+    env: process.env,
+  };
+}
 
 /** Runs the CLI on `args` (without `node` and the script) and resolves with the exit code. */
 export async function runCli(args: readonly string[], io: CliIo = processIo()): Promise<number> {
   const { program, exitCode } = buildProgram(io);
+  if (args.length === 0) {
+    io.stderr(program.helpInformation());
+    return EXIT_USAGE;
+  }
   // `run` is the default command, so a mistyped command would be taken for a file name: catch that first.
   const first = args.find((a) => !a.startsWith('-'));
-  const names = commandNames(program);
+  const names = [...commandNames(program), 'help'];
   if (first !== undefined && first === args[0] && !names.includes(first) && !/[./\\]/.test(first) && !existsSync(`${io.cwd}/${first}`)) {
     const suggestion = closest(first, names);
     io.stderr(`mia-run: error: unknown command '${first}'${suggestion === undefined ? '' : ` (Did you mean ${suggestion}?)`}\n`);

@@ -135,3 +135,15 @@ test('an unexpected exception is reported as a bug with the version, exit 2', as
   assert.match(err, new RegExp(`internal error \\(MR_INTERNAL\\): this is a bug, please report it with the version \\(mia-run ${VERSION.replace(/\./g, '\\.')}`));
   assert.match(err, /stdout is gone/);
 });
+
+test('no arguments prints the help on stderr and exits 2', async () => {
+  const c = capture();
+  assert.equal(await runCli([], c.io), 2);
+  assert.match(c.err(), /^Usage: mia-run \[options\] \[command\]/);
+});
+
+test('"help <command>" shows that command\'s help', async () => {
+  const c = capture();
+  assert.equal(await runCli(['help', 'validate'], c.io), 0);
+  assert.match(c.out(), /^Usage: mia-run validate \[options\] <file\.\.\.>/);
+});
