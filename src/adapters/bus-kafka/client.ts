@@ -21,7 +21,7 @@ export interface KafkaTuning {
   readonly heartbeatInterval: number;
   /** Longest wait of a fetch for new messages, in ms; also bounds how fast an idle consumer stops; default 500. */
   readonly maxWaitTimeInMs: number;
-  /** kafkajs retries of retriable errors (exponential back-off from `initialRetryTime`); default 8. */
+  /** kafkajs retries of retriable errors (exponential back-off from `initialRetryTime`, about 10 s in all); default 5. */
   readonly retries: number;
   /** Milliseconds; default 300. */
   readonly initialRetryTime: number;
@@ -38,7 +38,7 @@ export const DEFAULT_TUNING: KafkaTuning = {
   rebalanceTimeout: 60_000,
   heartbeatInterval: 3_000,
   maxWaitTimeInMs: 500,
-  retries: 8,
+  retries: 5,
   initialRetryTime: 300,
   connectionTimeout: 3_000,
   requestTimeout: 30_000,

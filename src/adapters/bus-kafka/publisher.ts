@@ -12,12 +12,15 @@ import { partitionForKey } from '../../bus/partitioner.js';
 import { MiaRunError } from '../../errors.js';
 import type { Clock } from '../../ports/clock.js';
 import type { OutgoingMessage, PublishedRecord } from '../../ports/event-bus.js';
+import { createMetricEmitter } from '../../ports/telemetry.js';
 import { toBusError } from './errors.js';
 
 /** Bytes of one send; Kafka's default `message.max.bytes` (about 1 MiB) bounds one partition's record batch. */
 const CHUNK_BYTES = 768 * 1024;
 /** Record overhead beyond key, value and headers (varints, attributes, deltas), rounded up. */
 const RECORD_OVERHEAD = 32;
+
+const metrics = createMetricEmitter('bus');
 
 interface Prepared {
   readonly partition: number;
@@ -115,6 +118,8 @@ export function createPublisher(deps: PublisherDeps): Publisher {
         bytes += p.size;
       }
       await sendChunk(topic, chunk, out);
+      // Same series as the embedded bus, so dashboards do not depend on the backend.
+      metrics.count('messages_published', 'Messages appended to a topic', { topic }, out.length);
       return out;
     },
   };

@@ -155,7 +155,9 @@ export class KafkaSubscription implements Subscription {
       this.fixStartPositions(this.assigned);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      deps.logger.warn({ err: payload.error, group: this.group, restart: payload.restart }, 'Kafka consumer crashed');
+      // kafkajs restarts the consumer after retriable failures; otherwise this member is gone for good.
+      const level = payload.restart ? 'warn' : 'error';
+      deps.logger[level]({ err: payload.error, group: this.group, restart: payload.restart }, 'Kafka consumer crashed');
     });
     const processor = createBatchProcessor({
       bus: deps.bus,

@@ -3,12 +3,12 @@
  * whichever backend the descriptor picks (embedded or Kafka). Only the bus is opened, so the commands work
  * while a server runs on the same project (`--data-dir` as for `mia-run run`). See docs/topics.md.
  */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { BindAction, CliCommand } from '../command.js';
 
 function count(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`"${value}" is not a positive whole number`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
   return n;
 }
 
