@@ -84,6 +84,13 @@ export async function readYamlFile(file: string, display: string, limits: ReadLi
   return parseYamlText(text, file, display, limits);
 }
 
+/** Clearer wording for the parser errors users meet most. */
+const YAML_MESSAGES: Readonly<Record<string, { message: string; hint?: string }>> = {
+  DUPLICATE_KEY: { message: 'duplicate key: this key is already defined in the same mapping', hint: 'remove one of the two definitions' },
+  MULTIPLE_DOCS: { message: 'a descriptor is one YAML document, and this file holds several', hint: 'remove the "---" separator, or split the parts with include:' },
+  TAG_RESOLVE_FAILED: { message: 'YAML tags are not supported in a descriptor', hint: 'remove the "!" tag; write the value itself' },
+};
+
 /** Position of the first place where `[`/`{` nesting exceeds the limit, found without parsing. */
 function flowDepthExceeded(text: string, maxDepth: number): number | undefined {
   let depth = 0;
@@ -121,14 +128,17 @@ export function parseYamlText(text: string, file: string, display: string, limit
   }
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const diagnostics: Diagnostic[] = [];
-  for (const error of doc.errors) {
+  // Unresolved tags (`!custom`, `!!js/function`) are only warnings for the parser, but silently reading
+  // them as plain strings would hide a mistake, so they are errors here like syntax errors.
+  const problems = [...doc.errors, ...doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED')];
+  for (const error of problems.sort((a, b) => a.pos[0] - b.pos[0])) {
     const message = (error.message.split(' at line ')[0] ?? error.message).trim();
-    const duplicate = error.code === 'DUPLICATE_KEY';
+    const known = YAML_MESSAGES[error.code];
     diagnostics.push(diagnostic({
       code: 'MR_CONFIG_YAML',
-      message: duplicate ? 'duplicate key: this key is already defined in the same mapping' : message,
+      message: known?.message ?? message,
       position: at(display, lineCounter, error.pos[0]),
-      ...(duplicate ? { hint: 'remove one of the two definitions' } : {}),
+      ...(known?.hint === undefined ? {} : { hint: known.hint }),
     }));
   }
   if (diagnostics.length > 0) return { diagnostics };
@@ -173,7 +183,16 @@ function checkTree(root: Node, display: string, lineCounter: LineCounter, maxDep
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const key = isScalar(pair.key) ? pair.key.value : undefined;
-        const keyName = typeof key === 'string' || typeof key === 'number' ? String(key) : '';
+        if (typeof key !== 'string' && typeof key !== 'number') {
+          found.push(diagnostic({
+            code: 'MR_CONFIG_YAML',
+            message: 'a key must be a plain name (not a list, a mapping or empty)',
+            path: formatPath(path),
+            position: at(display, lineCounter, (pair.key as Node | null)?.range?.[0] ?? (node as Node).range?.[0] ?? 0),
+          }));
+          continue;
+        }
+        const keyName = String(key);
         if (FORBIDDEN_KEYS.has(keyName)) {
           found.push(diagnostic({
             code: 'MR_CONFIG_FORBIDDEN_KEY',

@@ -61,3 +61,12 @@ test('limits are configurable', () => {
   const result = parseYamlText('a: { b: { c: 1 } }\n', '/abs/p.yaml', 'p.yaml', { maxBytes: 100, maxDepth: 2, maxAliasCount: 1 });
   assert.equal(result.diagnostics[0]?.code, 'MR_CONFIG_YAML_LIMIT');
 });
+
+test('several documents, YAML tags and non-name keys are errors with positions', () => {
+  assert.deepEqual(summary('a: 1\n---\nb: 2\n'), ['2:1 MR_CONFIG_YAML ']);
+  assert.deepEqual(parse('a: !custom 1\nb: !!js/function "x"\n').diagnostics.map((d) => `${d.position?.line}:${d.position?.col} ${d.message}`), [
+    '1:4 YAML tags are not supported in a descriptor',
+    '2:4 YAML tags are not supported in a descriptor',
+  ]);
+  assert.deepEqual(summary('ok: 1\nnested:\n  ? [a, b]\n  : 1\n'), ['3:5 MR_CONFIG_YAML nested']);
+});
