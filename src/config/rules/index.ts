@@ -2,6 +2,7 @@
  * Every cross-reference rule, run in this order after the schema and defaults. One file per area; adding
  * an area is one import and one entry (spread its list).
  */
+import { collectionRules } from './collections.js';
 import { databaseRules } from './databases.js';
 import { gatewayRules } from './gateway.js';
 import { policyRules } from './policies.js';
@@ -13,6 +14,7 @@ export type { ConfigRule, ReportInput, RuleContext } from './rule.js';
 export const RULES: readonly ConfigRule[] = [
   ...databaseRules,
   ...policyRules,
+  ...collectionRules,
   ...sagaRules,
   ...gatewayRules,
 ];
