@@ -9,7 +9,7 @@
 import { deserialize, serialize } from 'bson';
 import { MiaRunError } from '../../errors.js';
 import type { Document } from '../../ports/document-store.js';
-import { encodeKey, pushValue, u32 } from './key-encoding.js';
+import { encodeKey, encodeValue, KeyWriter, u32 } from './key-encoding.js';
 
 const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 
@@ -39,8 +39,12 @@ export const META_PREFIX = Buffer.from([0x00]);
 const DOC = 0x01;
 const INDEX = 0x02;
 
+const docPrefixes = new Map<number, Buffer>();
+
 export function docPrefix(collectionId: number): Buffer {
-  return Buffer.concat([Buffer.from([DOC]), u32(collectionId)]);
+  let prefix = docPrefixes.get(collectionId);
+  if (prefix === undefined) docPrefixes.set(collectionId, (prefix = Buffer.concat([Buffer.from([DOC]), u32(collectionId)])));
+  return prefix;
 }
 
 export function indexPrefix(indexId: number): Buffer {
@@ -49,13 +53,11 @@ export function indexPrefix(indexId: number): Buffer {
 
 /** Encoded `_id` (the part of keys that identifies a document). */
 export function encodeId(id: unknown): Buffer {
-  const out: number[] = [];
-  pushValue(id, out);
-  return Buffer.from(out);
+  return encodeValue(id);
 }
 
 export function docKey(collectionId: number, encodedId: Buffer): Buffer {
-  return Buffer.concat([docPrefix(collectionId), encodedId]);
+  return new KeyWriter(docPrefix(collectionId)).bytes(encodedId).finish();
 }
 
 export function metaKey(name: string): Buffer {

@@ -20,7 +20,12 @@ import { projector } from './results.js';
 /** Where the engine's operations run. */
 export interface Runner {
   read<T>(fn: (kv: Kv) => T): T;
-  write<T>(fn: (kv: Kv) => T): Promise<T>;
+  /**
+   * Runs `fn` in a write transaction. Document operations never write before they may throw, so they share
+   * lmdb's batched transaction; `atomic` operations (index builds, drops) run in a child transaction that is
+   * rolled back when they throw.
+   */
+  write<T>(fn: (kv: Kv) => T, atomic?: boolean): Promise<T>;
   /** Number of documents stored (expired ones included). */
   count(collectionId: number): number;
 }
@@ -66,8 +71,11 @@ export class EmbeddedCollection implements Collection {
   }
 
   async findOne(filter: Filter = {}, options: Omit<FindOptions, 'limit'> = {}): Promise<Document | null> {
-    const [doc] = await this.find(filter, { ...options, limit: 1 }).toArray();
-    return doc ?? null;
+    const project = projector(options.projection);
+    return this.runner.read((kv) => {
+      for (const hit of this.#engine.find(kv, filter, { ...options, limit: 1 })) return project(hit);
+      return null;
+    });
   }
 
   async count(filter: Filter = {}, options: CountOptions = {}): Promise<number> {
@@ -174,7 +182,7 @@ export class EmbeddedCollection implements Collection {
 
   async ensureIndexes(specs: readonly IndexSpec[]): Promise<void> {
     if (!Array.isArray(specs)) throw new MiaRunError('MR_STORE_INVALID_QUERY', 'ensureIndexes needs an array of index definitions');
-    await this.runner.write((kv) => ensureIndexes(kv, this.ctx.catalog, { database: this.ctx.database, collection: this.name }, specs));
+    await this.runner.write((kv) => ensureIndexes(kv, this.ctx.catalog, { database: this.ctx.database, collection: this.name }, specs), true);
   }
 
   async listIndexes(): Promise<IndexInfo[]> {
@@ -182,11 +190,11 @@ export class EmbeddedCollection implements Collection {
   }
 
   async dropIndex(name: string): Promise<void> {
-    await this.runner.write((kv) => dropIndex(kv, this.ctx.catalog, this.name, name));
+    await this.runner.write((kv) => dropIndex(kv, this.ctx.catalog, this.name, name), true);
   }
 
   async drop(): Promise<void> {
-    await this.runner.write((kv) => dropCollection(kv, this.ctx.catalog, this.name));
+    await this.runner.write((kv) => dropCollection(kv, this.ctx.catalog, this.name), true);
   }
 
   /** Deletes documents expired by TTL indexes (the store's sweeper calls this); returns how many. */

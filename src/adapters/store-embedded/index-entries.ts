@@ -8,7 +8,7 @@ import type { Document, IndexSpec } from '../../ports/document-store.js';
 import { MiaRunError } from '../../errors.js';
 import type { IndexMeta } from './catalog.js';
 import { encodeId, indexPrefix } from './codec.js';
-import { isPlainObject, pushValue } from './key-encoding.js';
+import { encodeValue, isPlainObject, KeyWriter } from './key-encoding.js';
 
 /** Values at a dotted path, expanding arrays along the way (MongoDB multikey semantics). */
 export function valuesAtPath(doc: unknown, path: string): unknown[] {
@@ -100,9 +100,7 @@ function dedupe(values: unknown[]): unknown[] {
   if (values.length < 2) return values;
   const seen = new Map<string, unknown>();
   for (const v of values) {
-    const out: number[] = [];
-    pushValue(v, out);
-    seen.set(Buffer.from(out).toString('hex'), v);
+    seen.set(encodeValue(v).toString('hex'), v);
   }
   return [...seen.values()];
 }
@@ -115,9 +113,9 @@ export interface IndexEntry {
 /** lmdb keys of the entries `doc` has in `index`: unique indexes key by values alone, others add the `_id`. */
 export function indexEntries(index: CompiledIndex, doc: Document, encodedId: Buffer = encodeId(doc._id)): IndexEntry[] {
   return indexTuples(index, doc).map((tuple) => {
-    const out: number[] = [...index.prefix];
-    for (const v of tuple) pushValue(v, out);
-    const key = Buffer.from(out);
-    return { key: index.unique ? key : Buffer.concat([key, encodedId]), tuple };
+    const w = new KeyWriter(index.prefix);
+    for (const v of tuple) w.value(v);
+    if (!index.unique) w.bytes(encodedId);
+    return { key: w.finish(), tuple };
   });
 }

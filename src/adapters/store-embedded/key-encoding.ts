@@ -22,26 +22,75 @@ export const TAG = {
   max: 0xff,
 } as const;
 
-/** Escapes 0x00 and 0x01 so that a 0x00 terminator ends a variable-length value and order is kept. */
-function escapeBytes(bytes: Uint8Array, out: number[]): void {
-  for (const b of bytes) {
-    if (b === 0x00) out.push(0x01, 0x01);
-    else if (b === 0x01) out.push(0x01, 0x02);
-    else out.push(b);
+/**
+ * Appends encoded values to a growable buffer (index keys are built on every read and write, so this avoids
+ * per-byte arrays and the garbage they make).
+ */
+export class KeyWriter {
+  #buf = Buffer.allocUnsafe(64);
+  #len = 0;
+
+  constructor(prefix?: Uint8Array) {
+    if (prefix !== undefined) this.bytes(prefix);
   }
-  out.push(0x00);
-}
 
-const f64 = new Float64Array(1);
-const f64Bytes = new Uint8Array(f64.buffer);
+  #ensure(n: number): void {
+    if (this.#len + n <= this.#buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + n));
+    this.#buf.copy(next, 0, 0, this.#len);
+    this.#buf = next;
+  }
 
-/** IEEE-754 double as 8 big-endian bytes with the sign flipped (negatives fully inverted): sorts numerically. */
-function pushNumber(n: number, out: number[]): void {
-  f64[0] = n === 0 ? 0 : n; // -0 and 0 are equal in MongoDB
-  const bytes = [...f64Bytes].reverse();
-  if (n < 0) for (let i = 0; i < 8; i++) bytes[i] = ~bytes[i]! & 0xff;
-  else bytes[0]! |= 0x80;
-  out.push(...bytes);
+  byte(b: number): this {
+    this.#ensure(1);
+    this.#buf[this.#len++] = b;
+    return this;
+  }
+
+  bytes(bytes: Uint8Array): this {
+    this.#ensure(bytes.length);
+    this.#buf.set(bytes, this.#len);
+    this.#len += bytes.length;
+    return this;
+  }
+
+  /** Bytes with 0x00 and 0x01 escaped, then a 0x00 terminator: variable-length values keep their order. */
+  escaped(bytes: Uint8Array): this {
+    this.#ensure(bytes.length * 2 + 1);
+    const buf = this.#buf;
+    let len = this.#len;
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      if (b === 0x00 || b === 0x01) {
+        buf[len++] = 0x01;
+        buf[len++] = b + 1;
+      } else buf[len++] = b;
+    }
+    buf[len++] = 0x00;
+    this.#len = len;
+    return this;
+  }
+
+  /** IEEE-754 double, big-endian, sign flipped (negatives fully inverted): sorts numerically. */
+  number(n: number): this {
+    this.#ensure(8);
+    const at = this.#len;
+    this.#buf.writeDoubleBE(n === 0 ? 0 : n, at); // -0 and 0 are equal in MongoDB
+    if (n < 0) for (let i = at; i < at + 8; i++) this.#buf[i] = ~this.#buf[i]! & 0xff;
+    else this.#buf[at]! |= 0x80;
+    this.#len += 8;
+    return this;
+  }
+
+  value(v: unknown): this {
+    writeValue(this, v);
+    return this;
+  }
+
+  /** A copy of the bytes written so far. */
+  finish(): Buffer {
+    return Buffer.from(this.#buf.subarray(0, this.#len));
+  }
 }
 
 /** Tag of a value in MongoDB's comparison order. */
@@ -75,39 +124,45 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-const utf8 = new TextEncoder();
-
-/** Appends the encoding of one value (tag + payload). */
-export function pushValue(value: unknown, out: number[]): void {
+function writeValue(w: KeyWriter, value: unknown): void {
   const tag = typeTag(value);
-  out.push(tag);
+  w.byte(tag);
   switch (tag) {
     case TAG.null:
       return;
     case TAG.number:
-      return pushNumber(Number(value), out);
+      w.number(Number(value));
+      return;
     case TAG.string:
-      return escapeBytes(utf8.encode(value as string), out);
+      w.escaped(Buffer.from(value as string, 'utf8'));
+      return;
     case TAG.boolean:
-      out.push(value ? 1 : 0);
+      w.byte(value ? 1 : 0);
       return;
     case TAG.date:
-      return pushNumber((value as Date).getTime(), out);
+      w.number((value as Date).getTime());
+      return;
     case TAG.objectId:
-      out.push(...(value as ObjectId).id);
+      w.bytes((value as ObjectId).id);
       return;
     case TAG.binary:
-      return escapeBytes(value as Uint8Array, out);
+      w.escaped(value as Uint8Array);
+      return;
     default:
-      return escapeBytes(utf8.encode(canonical(value)), out);
+      w.escaped(Buffer.from(canonical(value), 'utf8'));
   }
+}
+
+/** The encoding of one value (tag + payload). */
+export function encodeValue(value: unknown): Buffer {
+  return new KeyWriter().value(value).finish();
 }
 
 /** Encodes a tuple of values (a compound index key) into one comparable Buffer. */
 export function encodeKey(values: readonly unknown[], prefix?: Uint8Array): Buffer {
-  const out: number[] = prefix === undefined ? [] : [...prefix];
-  for (const v of values) pushValue(v, out);
-  return Buffer.from(out);
+  const w = new KeyWriter(prefix);
+  for (const v of values) w.value(v);
+  return w.finish();
 }
 
 /** The smallest key strictly greater than every key starting with `prefix`. */

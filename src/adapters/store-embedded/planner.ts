@@ -8,7 +8,7 @@
 import type { Filter, Sort } from '../../ports/document-store.js';
 import { docPrefix, encodeId } from './codec.js';
 import type { CompiledIndex } from './index-entries.js';
-import { isPlainObject, prefixEnd, pushValue, typeTag } from './key-encoding.js';
+import { encodeValue, isPlainObject, prefixEnd, typeTag } from './key-encoding.js';
 import { ObjectId } from 'bson';
 
 export interface KeyRange {
@@ -18,7 +18,7 @@ export interface KeyRange {
 
 export type Plan =
   | { readonly kind: 'ids'; readonly ids: readonly unknown[] }
-  | { readonly kind: 'index'; readonly index: CompiledIndex; readonly ranges: readonly KeyRange[]; readonly ordered: boolean; readonly reverse: boolean }
+  | { readonly kind: 'index'; readonly index: CompiledIndex; readonly ranges: readonly KeyRange[]; readonly ordered: boolean; readonly reverse: boolean; readonly exact?: boolean }
   | { readonly kind: 'scan'; readonly ordered: boolean; readonly reverse: boolean };
 
 type Bound = { readonly points: unknown[] } | { readonly lower?: { v: unknown; incl: boolean }; readonly upper?: { v: unknown; incl: boolean } };
@@ -51,11 +51,7 @@ function boundOf(cond: unknown): Bound | undefined {
   return { ...(lower === undefined ? {} : { lower }), ...(upper === undefined ? {} : { upper }) };
 }
 
-const enc = (v: unknown): number[] => {
-  const out: number[] = [];
-  pushValue(v, out);
-  return out;
-};
+const enc = (v: unknown): number[] => [...encodeValue(v)];
 
 function rangesFor(index: CompiledIndex, conds: Map<string, unknown[]>): { ranges: KeyRange[]; eq: number; range: boolean; singlePrefix: boolean } | undefined {
   let prefixes: number[][] = [[...index.prefix]];
@@ -104,7 +100,9 @@ export function plan(filter: Filter, sort: Sort | undefined, indexes: readonly C
     const next = best.index.fields[best.r.eq];
     const ordered = sortField !== undefined && best.r.singlePrefix && next === sortField;
     const ranges = ordered && reverse ? [...best.r.ranges].reverse() : best.r.ranges;
-    return { kind: 'index', index: best.index, ranges, ordered, reverse: ordered && reverse };
+    // Equality on every field of a unique index: each range start is an exact key (a point read, no cursor).
+    const exact = best.index.unique && best.r.eq === best.index.fields.length;
+    return { kind: 'index', index: best.index, ranges, ordered, reverse: ordered && reverse, exact };
   }
   if (sortField === '_id') return { kind: 'scan', ordered: true, reverse };
   const sortIndex = sortField === undefined ? undefined : usable.find((i) => i.fields[0] === sortField);

@@ -6,7 +6,7 @@
 import { Query } from 'mingo';
 import type { Document, Projection, Sort } from '../../ports/document-store.js';
 import { valuesAtPath } from './index-entries.js';
-import { isPlainObject, pushValue } from './key-encoding.js';
+import { encodeValue, isPlainObject } from './key-encoding.js';
 import { invalidQuery } from './query.js';
 
 export interface Hit {
@@ -17,11 +17,7 @@ export interface Hit {
 }
 
 function sortKey(doc: Document, field: string, dir: 1 | -1): Buffer {
-  const keys = valuesAtPath(doc, field).map((v) => {
-    const out: number[] = [];
-    pushValue(v, out);
-    return Buffer.from(out);
-  });
+  const keys = valuesAtPath(doc, field).map(encodeValue);
   keys.sort(Buffer.compare);
   return (dir === 1 ? keys[0] : keys[keys.length - 1]) ?? Buffer.from([0x05]);
 }
@@ -63,6 +59,8 @@ export function projector(projection: Projection | undefined): (hit: Hit) => Doc
   if (values.some((v) => v === 1 || v === true) && values.some((v) => v === 0 || v === false)) {
     throw invalidQuery('Projection cannot mix inclusion and exclusion (except _id)');
   }
+  const simple = simpleProjection(rest);
+  if (simple !== undefined && metaFields.length === 0) return (hit) => simple(hit.doc);
   let query: Query;
   try {
     query = new Query({}, { scriptEnabled: false });
@@ -83,6 +81,25 @@ export function projector(projection: Projection | undefined): (hit: Hit) => Doc
       }
     }
     if (metaFields.length > 0) out = { ...out, ...Object.fromEntries(metaFields.map((f) => [f, hit.score ?? 0])) };
+    return out;
+  };
+}
+
+/** Projection of undotted fields without mingo (the common case; building a mingo query per find is costly). */
+function simpleProjection(projection: Record<string, unknown>): ((doc: Document) => Document) | undefined {
+  const entries = Object.entries(projection);
+  if (entries.length === 0 || entries.some(([k, v]) => k.includes('.') || k.startsWith('$') || typeof v === 'object')) return undefined;
+  const include = entries.filter(([k]) => k !== '_id').some(([, v]) => v === 1 || v === true);
+  const idValue = projection._id;
+  const keepId = idValue === undefined || idValue === 1 || idValue === true;
+  const fields = new Set(entries.filter(([k]) => k !== '_id').map(([k]) => k));
+  return (doc) => {
+    const out: Document = {};
+    if (keepId && '_id' in doc) out._id = doc._id;
+    for (const [k, v] of Object.entries(doc)) {
+      if (k === '_id') continue;
+      if (include ? fields.has(k) : !fields.has(k)) out[k] = v;
+    }
     return out;
   };
 }

@@ -33,6 +33,12 @@ function* candidates(kv: Kv, meta: CollectionMeta, p: ReturnType<typeof plan>): 
       const raw = kv.get(key);
       if (raw !== undefined) yield decodeDocument(raw);
     }
+  } else if (p.kind === 'index' && p.exact === true) {
+    for (const range of p.ranges) {
+      const id = kv.get(range.start);
+      const raw = id === undefined ? undefined : kv.get(docKey(meta.id, id));
+      if (raw !== undefined) yield decodeDocument(raw);
+    }
   } else if (p.kind === 'index') {
     const seen = new Set<string>();
     for (const range of p.ranges) {

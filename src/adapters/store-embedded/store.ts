@@ -55,7 +55,8 @@ export class EmbeddedDocumentStore implements DocumentStore {
     if (this.#state === 'closed') throw new MiaRunError('MR_STORE_CLOSED', `Store "${this.name}" was closed`);
     try {
       mkdirSync(this.options.path, { recursive: true });
-      this.#db = open<Buffer, Buffer>({ path: this.options.path, keyEncoding: 'binary', encoding: 'binary', maxReaders: 1022 });
+      // overlappingSync off: a commit returns only once fsync'ed, so an acknowledged write is durable.
+      this.#db = open<Buffer, Buffer>({ path: this.options.path, keyEncoding: 'binary', encoding: 'binary', maxReaders: 1022, overlappingSync: false });
     } catch (cause) {
       throw new MiaRunError('MR_STORE_UNAVAILABLE', `Cannot open embedded store "${this.name}" at ${this.options.path}: ${(cause as Error).message}`, {
         cause,
@@ -108,7 +109,7 @@ export class EmbeddedDocumentStore implements DocumentStore {
         if (!overlay.validate(kv)) return CONFLICT;
         overlay.apply(kv);
         return true;
-      });
+      }, true);
       if (committed !== CONFLICT) return result;
       if (attempt >= attempts) {
         throw new MiaRunError('MR_STORE_WRITE_CONFLICT', `Transaction on "${this.name}" kept conflicting with concurrent writes (${attempts} attempts)`);
@@ -143,10 +144,10 @@ export class EmbeddedDocumentStore implements DocumentStore {
 
   readonly #runner: Runner = {
     read: (fn) => fn(this.#open()),
-    write: async (fn) => {
+    write: async (fn, atomic = false) => {
       const kv = this.#open();
       try {
-        return await this.#db!.childTransaction(() => fn(kv));
+        return await (atomic ? this.#db!.childTransaction(() => fn(kv)) : this.#db!.transaction(() => fn(kv)));
       } catch (error) {
         if (isMiaRunError(error)) throw error;
         throw new MiaRunError('MR_STORE_UNAVAILABLE', `Write to embedded store "${this.name}" failed: ${(error as Error).message}`, { cause: error });
