@@ -93,7 +93,7 @@ describe('embedded bus under kill -9', () => {
     await bus.close();
   });
 
-  it('redelivers at most the in-flight batch to a consumer restarted after kill -9', async () => {
+  it('redelivers at most the in-flight batches to a consumer restarted after kill -9', async () => {
     const dir = join(root, 'consume');
     const file = join(root, 'consume-effects.txt');
     const bus = openBus(dir, 'orders');
@@ -112,8 +112,9 @@ describe('embedded bus under kill -9', () => {
     await kill9(second);
     const all = effects(file);
     const duplicates = all.length - new Set(all.map((e) => `${e.partition}/${e.offset}`)).size;
-    // At-least-once window: the one uncommitted batch (maxBatchSize 10) per partition (4) in flight at the kill.
-    assert.ok(duplicates <= 40, `${duplicates} redeliveries`);
+    // At-least-once window per partition (4): the batch being handled plus the previous one whose commit was
+    // still being written (commits overlap the next batch), maxBatchSize 10 each.
+    assert.ok(duplicates <= 80, `${duplicates} redeliveries`);
     await bus.close();
   });
 

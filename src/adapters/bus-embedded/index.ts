@@ -166,8 +166,14 @@ export class EmbeddedEventBus implements EventBus {
     } catch (cause) {
       throw new MiaRunError('MR_BUS_UNAVAILABLE', `Cannot append to topic "${topic}"`, { cause, details: { topic } });
     }
-    metrics.count('messages_published', 'Messages appended to a topic', { topic }, records.length);
+    // Consumers may start as soon as the append is committed; the publisher is answered once it is on disk.
     store.events.emit(`append:${topic}`);
+    try {
+      await store.root.flushed;
+    } catch (cause) {
+      throw new MiaRunError('MR_BUS_UNAVAILABLE', `Cannot sync topic "${topic}" to disk`, { cause, details: { topic } });
+    }
+    metrics.count('messages_published', 'Messages appended to a topic', { topic }, records.length);
     return records;
   }
 

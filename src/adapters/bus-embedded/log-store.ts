@@ -81,7 +81,9 @@ export function acquireLogStore(dir: string): LogStore {
     return existing.store;
   }
   mkdirSync(path, { recursive: true });
-  const root = open({ path: join(path, 'bus.mdb'), maxDbs: 12, noSubdir: true });
+  // separateFlushed: a write promise resolves once committed (visible to readers, safe from a process crash)
+  // and `root.flushed` once synced to disk; publish waits for both, offset commits only for the first.
+  const root = open({ path: join(path, 'bus.mdb'), maxDbs: 12, noSubdir: true, separateFlushed: true });
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const store: LogStore = {

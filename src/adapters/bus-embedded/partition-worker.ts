@@ -57,6 +57,7 @@ export class PartitionWorker {
   private stopping = false;
   private pendingSeek: { position: SeekPosition; done: () => void } | null = null;
   private wakeUp: (() => void) | null = null;
+  private inFlightCommit: Promise<boolean> | null = null;
   private paused_ = false;
   private readonly done: Promise<void>;
 
@@ -112,9 +113,13 @@ export class PartitionWorker {
       } catch (error) {
         // A storage error: keep the partition and try again shortly rather than stall it silently.
         this.deps.logger.error({ err: error, topic: this.deps.topic, partition: this.deps.partition, group: this.deps.group }, 'partition consumer failed; retrying');
+        this.position = null;
         await this.waitForWake(false, 1000);
       }
     }
+    await this.settleCommit().catch((error: unknown) => {
+      this.deps.logger.warn({ err: error, topic: this.deps.topic, partition: this.deps.partition, group: this.deps.group }, 'last commit failed; the batch will be redelivered');
+    });
   }
 
   /** One turn: apply a seek, fix the position, then handle one batch or wait for messages. */
@@ -141,16 +146,43 @@ export class PartitionWorker {
     // Checked again right before reading: the awaits above may have let pause() or seek() in.
     if (this.paused_ || this.pendingSeek !== null || this.stopping) return;
     const batch = this.read();
-    if (batch.length === 0) return this.waitForWake(true);
+    if (batch.length === 0) {
+      if (!(await this.settleCommit())) return;
+      return this.waitForWake(true);
+    }
     const outcome = await this.deps.processor({ topic, partition, messages: batch }, this.deps.signal);
-    if (outcome.next !== null && !(await this.commit(outcome.next))) return;
+    if (outcome.next !== null && !(await this.commitInBackground(outcome.next))) return;
     if (outcome.error !== undefined) {
       this.deps.logger.warn({ err: outcome.error, topic, partition, group, memberId }, 'batch not finished; retrying');
       await this.waitForWake(false, 1000);
     }
   }
 
+  /**
+   * Commits in the background: the next batch is read while this offset is written (one commit in flight;
+   * the next commit, an idle wait and the end of the loop wait for it). A commit refused because the
+   * partition moved to another member stops the worker.
+   */
+  private async commitInBackground(offset: number): Promise<boolean> {
+    if (!(await this.settleCommit())) return false;
+    const { store, group, topic, partition, memberId } = this.deps;
+    this.position = offset;
+    this.inFlightCommit = commitOffset(store, group, topic, partition, memberId, offset);
+    return true;
+  }
+
+  private async settleCommit(): Promise<boolean> {
+    const pending = this.inFlightCommit;
+    if (pending === null) return true;
+    this.inFlightCommit = null;
+    if (await pending) return true;
+    this.stopping = true;
+    this.deps.onLost();
+    return false;
+  }
+
   private async commit(offset: number): Promise<boolean> {
+    if (!(await this.settleCommit())) return false;
     const { store, group, topic, partition, memberId } = this.deps;
     const ok = await commitOffset(store, group, topic, partition, memberId, offset);
     if (!ok) {
