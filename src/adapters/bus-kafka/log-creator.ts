@@ -7,7 +7,8 @@
  * |----------------------------------|--------|
  * | ERROR `[Connection] Response ...` | debug  |
  * | other ERROR                      | warn   |
- * | WARN                             | warn   |
+ * | WARN (bounded producer retries)  | debug  |
+ * | other WARN                       | warn   |
  * | INFO                             | debug  |
  * | DEBUG                            | trace  |
  */
@@ -22,7 +23,9 @@ export function levelOf(entry: Pick<LogEntry, 'level' | 'namespace' | 'log'>): L
     case logLevel.ERROR:
       return entry.namespace === 'Connection' && entry.log.message.startsWith('Response ') ? 'debug' : 'warn';
     case logLevel.WARN:
-      return 'warn';
+      // Bounded retries of the idempotent producer are deliberate: publish fails with a retriable error
+      // instead of hanging, and delivery is at-least-once anyway.
+      return entry.log.message.startsWith('Limiting retries for the idempotent producer') ? 'debug' : 'warn';
     case logLevel.INFO:
       return 'debug';
     default:

@@ -2,11 +2,15 @@
  * The write path of the Kafka adapter: validates and encodes messages the way every adapter does
  * (`src/bus/message.ts`), picks each message's partition itself (murmur2 of the key, the same function as
  * kafkajs' `DefaultPartitioner` and the Java client; round-robin without a key) so that it can report where
- * every message landed, and sends in chunks small enough for the broker's record-batch limit. One call's
- * chunks are sent one after the other, so per-partition order holds; the producer is idempotent with
- * `acks=-1`, so a resolved call means the cluster has every message.
+ * every message landed, and sends through the idempotent producer (`acks=-1`).
+ *
+ * An idempotent kafkajs producer must have one request in flight, so concurrent `publish` calls queue up;
+ * while one request is in flight the queue fills, and the next request carries everything queued (up to the
+ * broker's record-batch limit): group commit, like the Java client's accumulator. Queue order is request
+ * order, so per-partition order holds across calls; a call larger than one request is sent in consecutive
+ * parts, and once a part fails the rest of that call is dropped, so a call never leaves a gap.
  */
-import type { Message, Producer } from 'kafkajs';
+import type { Producer, RecordMetadata, TopicMessages } from 'kafkajs';
 import { encodeValue, validateMessage } from '../../bus/message.js';
 import { partitionForKey } from '../../bus/partitioner.js';
 import { MiaRunError } from '../../errors.js';
@@ -15,8 +19,8 @@ import type { OutgoingMessage, PublishedRecord } from '../../ports/event-bus.js'
 import { createMetricEmitter } from '../../ports/telemetry.js';
 import { toBusError } from './errors.js';
 
-/** Bytes of one send; Kafka's default `message.max.bytes` (about 1 MiB) bounds one partition's record batch. */
-const CHUNK_BYTES = 768 * 1024;
+/** Bytes of one request; Kafka's default `message.max.bytes` (about 1 MiB) bounds one partition's record batch. */
+const REQUEST_BYTES = 768 * 1024;
 /** Record overhead beyond key, value and headers (varints, attributes, deltas), rounded up. */
 const RECORD_OVERHEAD = 32;
 
@@ -24,8 +28,23 @@ const metrics = createMetricEmitter('bus');
 
 interface Prepared {
   readonly partition: number;
-  readonly message: Message;
+  readonly message: TopicMessages['messages'][number];
   readonly size: number;
+}
+
+/** One publish call; `failed` drops its remaining parts after a part failed. */
+interface Call {
+  failed: boolean;
+}
+
+/** A queued part of a call: messages of one topic that fit in one request. */
+interface Part {
+  readonly call: Call;
+  readonly topic: string;
+  readonly items: readonly Prepared[];
+  readonly bytes: number;
+  readonly resolve: (records: PublishedRecord[]) => void;
+  readonly reject: (error: unknown) => void;
 }
 
 export interface PublisherDeps {
@@ -33,7 +52,7 @@ export interface PublisherDeps {
   readonly clock: Clock;
   /** Partition count of a topic; rejects with `MR_BUS_UNKNOWN_TOPIC`. */
   readonly partitionsOf: (topic: string) => Promise<number>;
-  /** Milliseconds the broker may take to acknowledge one chunk. */
+  /** Milliseconds the broker may take to acknowledge one request. */
   readonly ackTimeout: number;
 }
 
@@ -43,6 +62,8 @@ export interface Publisher {
 
 export function createPublisher(deps: PublisherDeps): Publisher {
   const roundRobin = new Map<string, number>();
+  const queue: Part[] = [];
+  let sending = false;
 
   function choosePartition(topic: string, message: OutgoingMessage, partitions: number): number {
     if (message.partition !== undefined) {
@@ -69,35 +90,70 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     return {
       partition,
       size,
-      message: {
-        key: message.key ?? null,
-        value,
-        partition,
-        headers: { ...headers },
-        timestamp: String(Math.trunc(message.timestamp ?? deps.clock.now())),
-      },
+      message: { key: message.key ?? null, value, partition, headers: { ...headers }, timestamp: String(Math.trunc(message.timestamp ?? deps.clock.now())) },
     };
   }
 
-  async function sendChunk(topic: string, chunk: readonly Prepared[], out: PublishedRecord[]): Promise<void> {
-    let metadata;
-    try {
-      metadata = await deps.producer.send({ topic, acks: -1, timeout: deps.ackTimeout, messages: chunk.map((p) => p.message) });
-    } catch (err) {
-      throw toBusError(err, `publishing ${chunk.length} message(s) to "${topic}"`, { topic });
-    }
-    // One send holds at most one record batch per partition, so offsets within a partition are consecutive
-    // from the batch's base offset in the order the messages were given.
-    const next = new Map<number, number>();
-    for (const m of metadata) next.set(m.partition, Number(m.baseOffset));
-    for (const p of chunk) {
-      const offset = next.get(p.partition);
-      if (offset === undefined) {
-        throw new MiaRunError('MR_BUS_UNAVAILABLE', `Kafka did not acknowledge partition ${p.partition} of "${topic}"`, { details: { topic, partition: p.partition } });
+  /** Where each queued message landed: consecutive offsets per partition from the batch's base offset. */
+  function settle(parts: readonly Part[], metadata: readonly RecordMetadata[]): void {
+    const next = new Map<string, number>();
+    for (const m of metadata) next.set(`${m.topicName}\u0000${m.partition}`, Number(m.baseOffset));
+    for (const part of parts) {
+      const records: PublishedRecord[] = [];
+      for (const item of part.items) {
+        const key = `${part.topic}\u0000${item.partition}`;
+        const offset = next.get(key);
+        if (offset === undefined) {
+          part.reject(new MiaRunError('MR_BUS_UNAVAILABLE', `Kafka did not acknowledge partition ${item.partition} of "${part.topic}"`, { details: { topic: part.topic, partition: item.partition } }));
+          part.call.failed = true;
+          break;
+        }
+        records.push({ topic: part.topic, partition: item.partition, offset });
+        next.set(key, offset + 1);
       }
-      out.push({ topic, partition: p.partition, offset });
-      next.set(p.partition, offset + 1);
+      if (records.length === part.items.length) part.resolve(records);
     }
+  }
+
+  async function pump(): Promise<void> {
+    if (sending) return;
+    sending = true;
+    try {
+      while (queue.length > 0) {
+        const parts: Part[] = [];
+        let bytes = 0;
+        while (queue.length > 0 && (parts.length === 0 || bytes + queue[0]!.bytes <= REQUEST_BYTES)) {
+          const part = queue.shift()!;
+          if (part.call.failed) {
+            part.reject(new MiaRunError('MR_BUS_UNAVAILABLE', `An earlier part of this publish to "${part.topic}" failed`, { details: { topic: part.topic } }));
+            continue;
+          }
+          parts.push(part);
+          bytes += part.bytes;
+        }
+        if (parts.length === 0) continue;
+        const topicMessages = parts.map((p) => ({ topic: p.topic, messages: p.items.map((i) => i.message) }));
+        try {
+          settle(parts, await deps.producer.sendBatch({ acks: -1, timeout: deps.ackTimeout, topicMessages }));
+        } catch (err) {
+          const topics = [...new Set(parts.map((p) => p.topic))];
+          const error = toBusError(err, `publishing to ${topics.map((t) => `"${t}"`).join(', ')}`, topics.length === 1 ? { topic: topics[0] } : { topics });
+          for (const part of parts) {
+            part.call.failed = true;
+            part.reject(error);
+          }
+        }
+      }
+    } finally {
+      sending = false;
+    }
+  }
+
+  function enqueue(call: Call, topic: string, items: readonly Prepared[]): Promise<PublishedRecord[]> {
+    return new Promise((resolve, reject) => {
+      queue.push({ call, topic, items, bytes: items.reduce((n, i) => n + i.size, 0), resolve, reject });
+      void pump();
+    });
   }
 
   return {
@@ -105,19 +161,24 @@ export function createPublisher(deps: PublisherDeps): Publisher {
       if (messages.length === 0) return [];
       const partitions = await deps.partitionsOf(topic);
       const prepared = messages.map((m) => prepare(topic, m, partitions));
-      const out: PublishedRecord[] = [];
+      const call: Call = { failed: false };
+      const parts: Promise<PublishedRecord[]>[] = [];
       let chunk: Prepared[] = [];
       let bytes = 0;
       for (const p of prepared) {
-        if (chunk.length > 0 && bytes + p.size > CHUNK_BYTES) {
-          await sendChunk(topic, chunk, out);
+        if (chunk.length > 0 && bytes + p.size > REQUEST_BYTES) {
+          parts.push(enqueue(call, topic, chunk));
           chunk = [];
           bytes = 0;
         }
         chunk.push(p);
         bytes += p.size;
       }
-      await sendChunk(topic, chunk, out);
+      parts.push(enqueue(call, topic, chunk));
+      const settled = await Promise.allSettled(parts);
+      const failure = settled.find((s) => s.status === 'rejected');
+      if (failure !== undefined) throw failure.reason;
+      const out = settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : []));
       // Same series as the embedded bus, so dashboards do not depend on the backend.
       metrics.count('messages_published', 'Messages appended to a topic', { topic }, out.length);
       return out;

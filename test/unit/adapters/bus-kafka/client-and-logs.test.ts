@@ -62,6 +62,7 @@ describe('bus.kafka logs', () => {
     assert.equal(levelOf(entry(logLevel.ERROR, 'Connection', 'Response Heartbeat(key: 12, version: 3)')), 'debug');
     assert.equal(levelOf(entry(logLevel.ERROR, 'Consumer', 'Crash: KafkaJSNumberOfRetriesExceeded')), 'warn');
     assert.equal(levelOf(entry(logLevel.WARN, 'Producer', 'x')), 'warn');
+    assert.equal(levelOf(entry(logLevel.WARN, 'Producer', 'Limiting retries for the idempotent producer may invalidate EoS guarantees')), 'debug');
     assert.equal(levelOf(entry(logLevel.INFO, 'ConsumerGroup', 'Consumer has joined the group')), 'debug');
     assert.equal(levelOf(entry(logLevel.DEBUG, 'Connection', 'Request Fetch')), 'trace');
   });
