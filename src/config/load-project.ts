@@ -65,26 +65,35 @@ async function load(file: string, options: LoadOptions): Promise<LoadResult> {
   if (included.incomplete) return finish();
 
   const checked = await validateSchema(interpolated.value, interpolated.wholeValues);
-  diagnostics.push(...schemaDiagnostics(checked.errors, checked.value, locator, interpolated.failed));
-  if (diagnostics.some((d) => d.severity === 'error')) return finish();
+  const schemaProblems = schemaDiagnostics(checked.errors, checked.value, locator, interpolated.failed);
+  diagnostics.push(...schemaProblems);
 
+  // Defaults and cross-reference rules run even when the schema found problems, so one run lists every
+  // problem; what they find at or below a place already reported is left out (it would say the same).
+  const reported = [...schemaProblems.map((d) => d.path), ...interpolated.failed.map((p) => formatPath(p))];
+  const fresh = (d: Diagnostic): boolean =>
+    !reported.some((p) => d.path === p || (p !== '' && (d.path.startsWith(`${p}.`) || d.path.startsWith(`${p}[`))));
   const normalized = normalize({
     value: checked.value as Record<string, unknown>,
     sourceFile: absolute,
     files: included.sources.map((s) => s.file),
     position: (path) => locator.position(path),
   });
-  diagnostics.push(...normalized.diagnostics);
-  if (normalized.config === undefined) return finish();
-
-  diagnostics.push(...runRules(normalized.config, locator, options.rules ?? RULES));
+  diagnostics.push(...normalized.diagnostics.filter(fresh));
+  const shapeIsValid = schemaProblems.length === 0 && interpolated.failed.length === 0;
+  diagnostics.push(...runRules(normalized.config, locator, options.rules ?? RULES, shapeIsValid).filter(fresh));
   if (diagnostics.some((d) => d.severity === 'error')) return finish();
+
   diagnostics.push(...(await checkCodeHooks(normalized.config, locator)));
   if (diagnostics.some((d) => d.severity === 'error')) return finish();
   return { config: deepFreeze(normalized.config), diagnostics: sortDiagnostics(diagnostics, displays) };
 }
 
-function runRules(config: ProjectConfig, locator: Locator, rules: readonly ConfigRule[]): Diagnostic[] {
+/**
+ * Runs every rule. On a descriptor that failed the schema a rule may meet shapes it does not expect; its
+ * exception then says nothing new and is dropped. On a valid one, an exception is a bug and is reported.
+ */
+function runRules(config: ProjectConfig, locator: Locator, rules: readonly ConfigRule[], shapeIsValid: boolean): Diagnostic[] {
   const ctx: RuleContext = {
     config,
     position: (path, target) => locator.position(path, target),
@@ -103,6 +112,7 @@ function runRules(config: ProjectConfig, locator: Locator, rules: readonly Confi
     try {
       out.push(...rule.check(ctx));
     } catch (err) {
+      if (!shapeIsValid) continue;
       out.push(diagnostic({ code: 'MR_INTERNAL', message: `rule ${rule.name} failed: ${(err as Error)?.message ?? String(err)}`, hint: 'this is a bug; please report it' }));
     }
   }

@@ -25,7 +25,8 @@ import { parseDuration, parsePercentage, parseSize } from './units.js';
 type Raw = Record<string, unknown>;
 
 export interface NormalizeResult {
-  readonly config?: ProjectConfig;
+  /** Always built; a value that could not be read is 0 and has a diagnostic. */
+  readonly config: ProjectConfig;
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -39,7 +40,10 @@ export interface NormalizeInput {
 const rec = (v: unknown): Raw => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Raw) : {});
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
-/** Applies defaults and converts units; a value the schema let through but that cannot be read is a diagnostic. */
+/**
+ * Applies defaults and converts units; a value that cannot be read is a diagnostic. Written defensively:
+ * it also runs on descriptors that failed the schema, so that the rules can still look at them.
+ */
 export function normalize(input: NormalizeInput): NormalizeResult {
   const diagnostics: Diagnostic[] = [];
   const unit = (parse: (v: unknown) => number | undefined, what: string) => (value: unknown, fallback: number | string, path: Path): number => {
@@ -170,5 +174,5 @@ export function normalize(input: NormalizeInput): NormalizeResult {
     sourceFile: input.sourceFile,
     files: input.files,
   };
-  return diagnostics.length > 0 ? { diagnostics } : { config, diagnostics };
+  return { config, diagnostics };
 }

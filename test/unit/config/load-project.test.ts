@@ -85,3 +85,20 @@ test('rules see the normalized config and report at positions of the merged desc
   assert.ok(result.config, 'warnings do not block the config');
   assert.deepEqual(lines(result), ['project.yaml:4:13 warning MR_CONFIG_INVALID_VALUE upstreams.a.url: demo']);
 });
+
+test('schema problems and reference problems are listed together in one run', async () => {
+  const result = await load({
+    'project.yaml': `${HEADER}server: { port: http }\npolicies:\n  timeouts: { fast: 1s, slow: later }\nupstreams:\n  pay: { url: "http://pay", policies: [fats] }\n  legacy: { url: "ftp://legacy", policies: [slow] }\n`,
+  });
+  assert.deepEqual(result.diagnostics.map((d) => `${d.code} ${d.path}`), [
+    'MR_CONFIG_SCHEMA server.port',
+    'MR_CONFIG_INVALID_VALUE policies.timeouts.slow',
+    'MR_CONFIG_UNKNOWN_REF upstreams.pay.policies[0]',
+    'MR_CONFIG_SCHEMA upstreams.legacy.url',
+  ]);
+});
+
+test('on a descriptor that failed the schema, a rule that throws is not reported as a bug', async () => {
+  const result = await load({ 'project.yaml': `${HEADER}server: { port: http }\n` }, { rules: [{ name: 'fragile', check: () => { throw new TypeError('x is undefined'); } }] });
+  assert.deepEqual(result.diagnostics.map((d) => d.code), ['MR_CONFIG_SCHEMA']);
+});
