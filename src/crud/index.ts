@@ -17,14 +17,23 @@ import type { Capability, HealthCheck } from '../ports/lifecycle.js';
 import { collectionPlugin } from './collection-plugin.js';
 import { ensureIndexes } from './indexes.js';
 import { compileCollection, type CollectionModel } from './model/collection-model.js';
-import { DEFAULT_LIMITS, type ChangePublisher, type CollectionServices, type CrudLimits } from './routes/services.js';
+import { createOutbox, type Outbox } from '../outbox/index.js';
+import type { EventBus } from '../ports/event-bus.js';
+import { directWriter, outboxWriter, type Writer } from './changes.js';
+import { createSerializer, DEFAULT_LIMITS, type CollectionServices, type CrudLimits } from './routes/services.js';
 import { schemasPlugin } from './routes/schemas-route.js';
 import { createValidators } from './validators.js';
 
 export interface CrudOptions {
   readonly limits?: CrudLimits;
-  /** Publishes changes of collections with `events` (wired to the outbox by the factory when present). */
-  readonly publisher?: (model: CollectionModel) => ChangePublisher | undefined;
+  /** Outbox relay poll interval, ms (default 500). */
+  readonly outboxPollMs?: number;
+}
+
+function eventBus(ctx: CapabilityContext): EventBus {
+  const bus = ctx.bus as Partial<EventBus>;
+  if (typeof bus.publish !== 'function') throw new MiaRunError('MR_RUNTIME_START', 'Collections with events need an event bus, and the configured bus cannot publish');
+  return bus as EventBus;
 }
 
 /** Compiles every collection; a view without its own fields takes its source's. */
@@ -63,18 +72,32 @@ export function createCrud(ctx: CapabilityContext, options: CrudOptions = {}): C
     }
     return found;
   };
+  // One outbox per database holding collections with events; created lazily, started in start().
+  const outboxes = new Map<string, Outbox>();
+  const outboxOf = (model: CollectionModel): Outbox => {
+    let outbox = outboxes.get(model.database);
+    if (outbox === undefined) {
+      outbox = createOutbox({ store: store(model), bus: eventBus(ctx), clock: ctx.clock, logger: ctx.logger.child({ outbox: model.database }), ...(options.outboxPollMs === undefined ? {} : { pollMs: options.outboxPollMs }) });
+      outboxes.set(model.database, outbox);
+    }
+    return outbox;
+  };
   for (const model of models) {
     const config = model.config;
     const collectionName = isView(config) ? config.source : model.name;
-    const publish = options.publisher?.(model);
-    const services: CollectionServices = {
-      model,
-      collection: () => store(model).collection(collectionName),
-      clock: ctx.clock,
-      userIdHeader,
-      limits,
-      ...(publish === undefined ? {} : { publish }),
+    const collection = () => store(model).collection(collectionName);
+    let writerCache: Writer | undefined;
+    // Resolved on first use: stores may only be looked up once the runtime built them.
+    const writer: Writer = {
+      get events() {
+        return model.topic !== undefined;
+      },
+      run: (fn) => {
+        writerCache ??= model.topic === undefined ? directWriter(collection) : outboxWriter(outboxOf(model), collectionName, model.topic, createSerializer(model));
+        return writerCache.run(fn);
+      },
     };
+    const services: CollectionServices = { model, collection, clock: ctx.clock, userIdHeader, limits, writer };
     routes.set(model.name, collectionPlugin(services, validators));
   }
   routes.set('/-/schemas', schemasPlugin(models));
@@ -82,15 +105,26 @@ export function createCrud(ctx: CapabilityContext, options: CrudOptions = {}): C
     name: 'crud',
     routes,
     async start() {
-      for (const model of models) if (!model.isView) await ensureIndexes(store(model).collection(model.name), model, ctx.logger);
+      for (const model of models) {
+        if (model.isView) continue;
+        await ensureIndexes(store(model).collection(model.name), model, ctx.logger);
+        if (model.topic !== undefined) outboxOf(model);
+      }
+      for (const outbox of outboxes.values()) await outbox.start();
     },
-    async stop() {},
+    async stop() {
+      for (const outbox of outboxes.values()) await outbox.stop();
+    },
     async health(): Promise<HealthCheck> {
       const databases = [...new Set(models.map((m) => m.database))];
       for (const name of databases) {
         const backend = ctx.stores.get(name);
         const check = backend === undefined ? { name, status: 'KO' as const, message: `database ${name} is not configured` } : await backend.health();
         if (check.status === 'KO') return { name: 'crud', status: 'KO', message: `database ${name}: ${check.message ?? 'unhealthy'}` };
+      }
+      for (const [name, outbox] of outboxes) {
+        const check = await outbox.health();
+        if (check.status === 'KO') return { name: 'crud', status: 'KO', message: `outbox of ${name}: ${check.message ?? 'unhealthy'}` };
       }
       return { name: 'crud', status: 'OK' };
     },

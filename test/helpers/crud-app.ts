@@ -8,7 +8,7 @@ import { createCrud, type CrudOptions } from '../../src/crud/index.js';
 import { installErrorMapper } from '../../src/http/error-mapper.js';
 import type { CapabilityContext } from '../../src/ports/capability-context.js';
 import type { DocumentStore } from '../../src/ports/document-store.js';
-import type { Capability } from '../../src/ports/lifecycle.js';
+import type { Backend, Capability } from '../../src/ports/lifecycle.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { ManualClock } from '../../src/ports/manual-clock.js';
 import { projectConfig } from './project-config.js';
@@ -20,12 +20,19 @@ export interface CrudApp {
   close(): Promise<void>;
 }
 
-export async function crudApp(store: DocumentStore, collections: readonly CollectionConfig[], options: CrudOptions & { bodyLimit?: number } = {}): Promise<CrudApp> {
+export interface CrudAppOptions extends CrudOptions {
+  readonly bodyLimit?: number;
+  /** The project's bus (change events); default: the store (collections without events never use it). */
+  readonly bus?: Backend;
+  readonly topics?: readonly string[];
+}
+
+export async function crudApp(store: DocumentStore, collections: readonly CollectionConfig[], options: CrudAppOptions = {}): Promise<CrudApp> {
   const clock = new ManualClock(Date.UTC(2024, 0, 1));
   const ctx: CapabilityContext = {
-    config: projectConfig({ collections }),
+    config: projectConfig({ collections, bus: { kind: 'embedded', topics: Object.fromEntries((options.topics ?? []).map((t) => [t, { partitions: 1 }])) } }),
     stores: new Map([['default', store]]),
-    bus: store,
+    bus: options.bus ?? store,
     logger: silentLogger,
     clock,
     dataDir: '/tmp',

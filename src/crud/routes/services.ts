@@ -7,6 +7,7 @@ import { ObjectId } from 'bson';
 import type { Clock } from '../../ports/clock.js';
 import type { Collection, Document } from '../../ports/document-store.js';
 import { castWrite, needsWireConversion, toWire } from '../cast.js';
+import type { Writer } from '../changes.js';
 import type { CollectionModel } from '../model/collection-model.js';
 import type { RequestContext } from '../request-context.js';
 
@@ -21,11 +22,6 @@ export interface CrudLimits {
 
 export const DEFAULT_LIMITS: CrudLimits = { defaultLimit: 25, maxLimit: 200 };
 
-export type ChangeOperation = 'insert' | 'update' | 'delete' | 'state';
-
-/** Publishes a change of a collection with `events: { topic }` (through the outbox). */
-export type ChangePublisher = (operation: ChangeOperation, documents: readonly Document[]) => Promise<void>;
-
 export interface CollectionServices {
   readonly model: CollectionModel;
   /** The store collection (or the view's source collection). */
@@ -34,7 +30,8 @@ export interface CollectionServices {
   /** Lower-case header carrying the user id (`server.userIdHeader`). */
   readonly userIdHeader: string;
   readonly limits: CrudLimits;
-  readonly publish?: ChangePublisher;
+  /** Runs writes (through the outbox for collections with `events`). */
+  readonly writer: Writer;
 }
 
 /** Store -> wire for one document: unknown fields dropped, GeoPoints as `[lon, lat]`. */
@@ -71,4 +68,11 @@ export function buildDocument(model: CollectionModel, body: Readonly<Record<stri
   doc.updaterId = ctx.userId;
   doc.updatedAt = now;
   return doc;
+}
+
+/** Only the `acl_read_columns` of a document (update answers); `_id` always. */
+export function pickReadable(model: CollectionModel, out: Record<string, unknown>, ctx: RequestContext): Record<string, unknown> {
+  if (ctx.readColumns === undefined) return out;
+  const columns = ctx.readColumns;
+  return Object.fromEntries(Object.entries(out).filter(([k]) => k === '_id' || (columns.has(k) && model.fields.has(k))));
 }

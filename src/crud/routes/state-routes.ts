@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DocumentState } from '../../config/sections/collections.js';
 import type { BulkWriteOperation, Filter } from '../../ports/document-store.js';
+import { runUpdates } from '../changes.js';
 import { badRequest, notFound } from '../errors.js';
 import { querySchema } from '../model/query-schema.js';
 import { stateBodySchema, stateSchema } from '../model/wire-schema.js';
@@ -13,6 +14,7 @@ import { and, buildFilter, castId, type QueryString } from '../query/read-plan.j
 import { requestContext } from '../request-context.js';
 import { sourcesOf } from '../states.js';
 import type { CollectionServices } from './services.js';
+import { idsOf } from './update-routes.js';
 
 interface IdParams {
   readonly id: string;
@@ -33,13 +35,15 @@ export function registerStateRoutes(app: FastifyInstance, services: CollectionSe
     const stateTo = (request.body as { stateTo: DocumentState }).stateTo;
     const now = new Date(services.clock.now());
     const update = { $set: { __STATE__: stateTo, updaterId: ctx.userId, updatedAt: now } };
-    const doc = await services.collection().findOneAndUpdate(and([plan.filter, { __STATE__: { $in: sourcesOf(stateTo) } }]), update, { returnDocument: 'after' });
+    const doc = await services.writer.run(async (c) => {
+      const after = await c.findOneAndUpdate(and([plan.filter, { __STATE__: { $in: sourcesOf(stateTo) } }]), update, { returnDocument: 'after' });
+      return { result: after, changes: after === null ? [] : [{ operation: 'state', documents: [after] }] };
+    });
     if (doc === null) {
       const current = await services.collection().findOne(plan.filter, { projection: { __STATE__: 1 } });
       if (current === null) throw notFound();
       throw badRequest(`transition from ${String(current.__STATE__)} to ${stateTo} not allowed.`, 'MR_CRUD_ILLEGAL_TRANSITION');
     }
-    await services.publish?.('state', [doc]);
     return reply.code(204).send();
   });
 
@@ -61,9 +65,11 @@ export function registerStateRoutes(app: FastifyInstance, services: CollectionSe
     const operations: BulkWriteOperation[] = items.map((item, i) => ({
       updateMany: { filter: filters[i] as Filter, update: { $set: { __STATE__: item.stateTo, updaterId: ctx.userId, updatedAt: now } } },
     }));
-    const ids = services.publish === undefined ? [] : (await Promise.all(filters.map((f) => services.collection().find(f, { projection: { _id: 1 } }).toArray()))).flat().map((d) => d._id);
-    const result = await services.collection().bulkWrite(operations);
-    if (services.publish !== undefined && ids.length > 0) await services.publish('state', await services.collection().find({ _id: { $in: ids } }).toArray());
-    return result.modifiedCount;
+    return services.writer.run(async (c) => {
+      const ids = services.writer.events ? await idsOf(c, filters) : [];
+      const result = await runUpdates(c, operations);
+      const documents = ids.length === 0 ? [] : await c.find({ _id: { $in: ids } }).toArray();
+      return { result, changes: [{ operation: 'state', documents }] };
+    });
   });
 }

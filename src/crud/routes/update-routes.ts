@@ -3,15 +3,15 @@
  * `DELETE /`. Every filter carries `_st` (default PUBLIC) and `acl_rows`.
  */
 import type { FastifyInstance } from 'fastify';
-import type { BulkWriteOperation, Document, Filter } from '../../ports/document-store.js';
+import type { BulkWriteOperation, Filter } from '../../ports/document-store.js';
+import { runUpdates, type WriteCollection } from '../changes.js';
 import { notFound } from '../errors.js';
 import { querySchema } from '../model/query-schema.js';
 import { updateBodySchema } from '../model/wire-schema.js';
-import { projectionPlan } from '../query/projection.js';
 import { buildFilter, castId, type QueryString } from '../query/read-plan.js';
-import { requestContext, type RequestContext } from '../request-context.js';
+import { requestContext } from '../request-context.js';
 import { parseUpdate } from '../update.js';
-import { createSerializer, type CollectionServices } from './services.js';
+import { createSerializer, pickReadable, type CollectionServices } from './services.js';
 
 type Body = Readonly<Record<string, unknown>>;
 
@@ -19,29 +19,26 @@ interface IdParams {
   readonly id: string;
 }
 
-/** Ids of the documents a filter matches, to publish their changes after a multi-document write. */
-async function matchingIds(services: CollectionServices, filter: Filter): Promise<unknown[]> {
-  const docs = await services.collection().find(filter, { projection: { _id: 1 } }).toArray();
-  return docs.map((d) => d._id);
-}
-
-async function publishByIds(services: CollectionServices, ids: readonly unknown[]): Promise<void> {
-  if (services.publish === undefined || ids.length === 0) return;
-  const docs = await services.collection().find({ _id: { $in: [...ids] } }).toArray();
-  await services.publish('update', docs);
-}
-
-function pick(out: Record<string, unknown>, ctx: RequestContext, services: CollectionServices): Record<string, unknown> {
-  const fields = projectionPlan(services.model, undefined, undefined, ctx.readColumns).fields;
-  if (fields === undefined) return out;
-  return Object.fromEntries(Object.entries(out).filter(([k]) => k === '_id' || k in fields));
+/** Ids of the documents the filters match (before a multi-document write that publishes changes). */
+export async function idsOf(c: WriteCollection, filters: readonly Filter[]): Promise<unknown[]> {
+  const found = await Promise.all(filters.map((f) => c.find(f, { projection: { _id: 1 } }).toArray()));
+  return found.flat().map((d) => d._id);
 }
 
 export function registerUpdateRoutes(app: FastifyInstance, services: CollectionServices): void {
-  const { model } = services;
+  const { model, writer } = services;
   const serialize = createSerializer(model);
   const updateSchema = updateBodySchema(model, false);
   const bulkFilterSchema = querySchema(model, ['_q', '_st', '_id']);
+
+  /** Runs `write` and, when events are on, publishes the documents matched beforehand, as they are after. */
+  const updateAndPublish = (filters: readonly Filter[], write: (c: WriteCollection) => Promise<number>): Promise<number> =>
+    writer.run(async (c) => {
+      const ids = writer.events ? await idsOf(c, filters) : [];
+      const result = await write(c);
+      const documents = ids.length === 0 ? [] : await c.find({ _id: { $in: ids } }).toArray();
+      return { result, changes: [{ operation: 'update', documents }] };
+    });
 
   app.patch<{ Params: IdParams }>('/:id', {
     schema: { querystring: querySchema(model, ['_q', '_st']), body: updateSchema },
@@ -52,10 +49,12 @@ export function registerUpdateRoutes(app: FastifyInstance, services: CollectionS
     const plan = buildFilter(model, request.query as QueryString, ctx, { extra: { _id: id ?? null } });
     const { update } = parseUpdate(model, request.body as Body, ctx, new Date(services.clock.now()));
     if (id === undefined) throw notFound();
-    const doc = await services.collection().findOneAndUpdate(plan.filter, update, { returnDocument: 'after' });
+    const doc = await writer.run(async (c) => {
+      const after = await c.findOneAndUpdate(plan.filter, update, { returnDocument: 'after' });
+      return { result: after, changes: after === null ? [] : [{ operation: 'update', documents: [after] }] };
+    });
     if (doc === null) throw notFound();
-    await services.publish?.('update', [doc]);
-    return pick(serialize(doc), ctx, services);
+    return pickReadable(model, serialize(doc), ctx);
   });
 
   app.patch('/', {
@@ -65,10 +64,7 @@ export function registerUpdateRoutes(app: FastifyInstance, services: CollectionS
     const ctx = requestContext(request.headers, services.userIdHeader);
     const plan = buildFilter(model, request.query as QueryString, ctx);
     const { update } = parseUpdate(model, request.body as Body, ctx, new Date(services.clock.now()));
-    const ids = services.publish === undefined ? [] : await matchingIds(services, plan.filter);
-    const result = await services.collection().updateMany(plan.filter, update);
-    await publishByIds(services, ids);
-    return result.modifiedCount;
+    return updateAndPublish([plan.filter], async (c) => (await c.updateMany(plan.filter, update)).modifiedCount);
   });
 
   app.patch('/bulk', {
@@ -83,13 +79,10 @@ export function registerUpdateRoutes(app: FastifyInstance, services: CollectionS
     const ctx = requestContext(request.headers, services.userIdHeader);
     const now = new Date(services.clock.now());
     const items = request.body as { filter: QueryString; update: Body }[];
-    const operations: BulkWriteOperation[] = items.map((item) => ({
+    const operations = items.map((item) => ({
       updateOne: { filter: buildFilter(model, item.filter, ctx).filter, update: parseUpdate(model, item.update, ctx, now).update },
-    }));
-    const ids = services.publish === undefined ? [] : (await Promise.all(operations.map((op) => ('updateOne' in op ? matchingIds(services, op.updateOne.filter) : [])))).flat();
-    const result = await services.collection().bulkWrite(operations);
-    await publishByIds(services, ids);
-    return result.modifiedCount;
+    })) satisfies BulkWriteOperation[];
+    return updateAndPublish(operations.map((op) => op.updateOne.filter), (c) => runUpdates(c, operations));
   });
 
   app.delete<{ Params: IdParams }>('/:id', {
@@ -100,9 +93,11 @@ export function registerUpdateRoutes(app: FastifyInstance, services: CollectionS
     const ctx = requestContext(request.headers, services.userIdHeader);
     const plan = buildFilter(model, request.query as QueryString, ctx, { extra: { _id: id ?? null } });
     if (id === undefined) throw notFound();
-    const doc = await services.collection().findOneAndDelete(plan.filter);
+    const doc = await writer.run(async (c) => {
+      const removed = await c.findOneAndDelete(plan.filter);
+      return { result: removed, changes: removed === null ? [] : [{ operation: 'delete', documents: [removed] }] };
+    });
     if (doc === null) throw notFound();
-    await services.publish?.('delete', [doc]);
     return reply.code(204).send();
   });
 
@@ -112,11 +107,11 @@ export function registerUpdateRoutes(app: FastifyInstance, services: CollectionS
   }, async (request) => {
     const ctx = requestContext(request.headers, services.userIdHeader);
     const plan = buildFilter(model, request.query as QueryString, ctx);
-    if (services.publish === undefined) return (await services.collection().deleteMany(plan.filter)).deletedCount;
-    const docs: Document[] = await services.collection().find(plan.filter).toArray();
-    const result = await services.collection().deleteMany({ _id: { $in: docs.map((d) => d._id) } });
-    await services.publish('delete', docs);
-    return result.deletedCount;
+    return writer.run(async (c) => {
+      if (!writer.events) return { result: (await c.deleteMany(plan.filter)).deletedCount };
+      const docs = await c.find(plan.filter).toArray();
+      const result = await c.deleteMany({ _id: { $in: docs.map((d) => d._id) } });
+      return { result: result.deletedCount, changes: [{ operation: 'delete', documents: docs }] };
+    });
   });
 }
-

@@ -1,29 +1,31 @@
 /**
  * Insert routes (crud-api.md §2): `POST /` (200 `{_id}`), `POST /validate`, `POST /bulk` (ordered: earlier
- * documents stay on a 409) and `POST /upsert-one` (one atomic store operation, §10).
+ * documents stay on a 409; all-or-nothing for collections with events, whose writes are transactions) and
+ * `POST /upsert-one` (one atomic store operation, §10).
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { insertBodySchema, updateBodySchema } from '../model/wire-schema.js';
 import { querySchema } from '../model/query-schema.js';
 import { buildFilter, parseStates, type QueryString } from '../query/read-plan.js';
-import { projectionPlan } from '../query/projection.js';
 import { requestContext } from '../request-context.js';
 import { parseUpdate } from '../update.js';
-import { buildDocument, createSerializer, type CollectionServices } from './services.js';
-import { randomUUID } from 'node:crypto';
+import { buildDocument, createSerializer, pickReadable, type CollectionServices } from './services.js';
 
 type Body = Readonly<Record<string, unknown>>;
 
 export function registerWriteRoutes(app: FastifyInstance, services: CollectionServices): void {
-  const { model } = services;
+  const { model, writer } = services;
   const serialize = createSerializer(model);
   const insertSchema = insertBodySchema(model);
 
   app.post('/', { schema: { body: insertSchema }, config: { operation: 'insert_or_update' } }, async (request) => {
     const ctx = requestContext(request.headers, services.userIdHeader);
     const doc = buildDocument(model, request.body as Body, ctx, new Date(services.clock.now()));
-    await services.collection().insertOne(doc);
-    await services.publish?.('insert', [doc]);
+    await writer.run(async (c) => {
+      await c.insertOne(doc);
+      return { result: undefined, changes: [{ operation: 'insert', documents: [doc] }] };
+    });
     return { _id: doc._id };
   });
 
@@ -40,16 +42,10 @@ export function registerWriteRoutes(app: FastifyInstance, services: CollectionSe
     const ctx = requestContext(request.headers, services.userIdHeader);
     const now = new Date(services.clock.now());
     const docs = (request.body as Body[]).map((body, i) => buildDocument(model, body, ctx, now, `body/${i}`));
-    try {
-      await services.collection().insertMany(docs);
-    } catch (error) {
-      // Ordered insert: the documents before the failing one are stored; their events still go out.
-      const stored = await services.collection().find({ _id: { $in: docs.map((d) => d._id) } }, { projection: { _id: 1 } }).toArray();
-      const ids = new Set(stored.map((d) => String(d._id)));
-      await services.publish?.('insert', docs.filter((d) => ids.has(String(d._id))));
-      throw error;
-    }
-    await services.publish?.('insert', docs);
+    await writer.run(async (c) => {
+      await c.insertMany(docs);
+      return { result: undefined, changes: [{ operation: 'insert', documents: docs }] };
+    });
     return docs.map((d) => ({ _id: d._id }));
   });
 
@@ -67,16 +63,10 @@ export function registerWriteRoutes(app: FastifyInstance, services: CollectionSe
     const onInsert: Record<string, unknown> = { ...(update.$setOnInsert as object | undefined), creatorId: ctx.userId, createdAt: now };
     if (states.length > 1) onInsert.__STATE__ = states.includes(model.defaultState) ? model.defaultState : states[0];
     if (model.idKind === 'string') onInsert._id = randomUUID();
-    const projection = projectionPlan(model, undefined, undefined, ctx.readColumns).fields;
-    const doc = await services.collection().findOneAndUpdate(plan.filter, { ...update, $setOnInsert: onInsert }, {
-      upsert: true,
-      returnDocument: 'after',
+    const doc = await writer.run(async (c) => {
+      const after = await c.findOneAndUpdate(plan.filter, { ...update, $setOnInsert: onInsert }, { upsert: true, returnDocument: 'after' });
+      return { result: after, changes: after === null ? [] : [{ operation: 'update', documents: [after] }] };
     });
-    if (doc === null) return {};
-    await services.publish?.('update', [doc]);
-    const out = serialize(doc);
-    if (projection === undefined) return out;
-    return Object.fromEntries(Object.entries(out).filter(([k]) => k === '_id' || k in projection));
+    return doc === null ? {} : pickReadable(model, serialize(doc), ctx);
   });
 }
-
