@@ -5,9 +5,14 @@
  * - `consume <dir> <topic> <group> <effects-file>`: appends `<partition> <offset> <seq>` per message to the
  *   effects file (synchronously: the effect is stored before the handler resolves), then commits; prints
  *   `assigned <partitions>` whenever its assignment changes.
+ * - `outbox <dir> <topic> <count>`: inserts orders into the embedded store at `<dir>/db` with their `created`
+ *   event through the outbox (relay running), printing `written <i>` after each commit.
  */
 import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EmbeddedEventBus } from '../../src/adapters/bus-embedded/index.js';
+import { EmbeddedDocumentStore } from '../../src/adapters/store-embedded/index.js';
+import { createOutbox } from '../../src/outbox/index.js';
 import { systemClock } from '../../src/ports/clock.js';
 import { silentLogger } from '../../src/ports/logger.js';
 
@@ -47,4 +52,18 @@ if (mode === 'produce') {
   };
   setInterval(report, 20);
   process.stdout.write('ready\n');
+}
+
+if (mode === 'outbox') {
+  const store = new EmbeddedDocumentStore('db', { path: join(dir!, 'db'), clock: systemClock, logger: silentLogger });
+  await store.start();
+  const outbox = createOutbox({ store, bus, clock: systemClock, logger: silentLogger, pollMs: 20 });
+  await outbox.start();
+  for (let i = 0; i < Number(arg1); i++) {
+    await outbox.write(async (tx) => {
+      await tx.collection('orders').insertOne({ _id: `o-${i}` });
+      return [{ topic: topic!, key: `o-${i}`, value: { id: `o-${i}` } }];
+    });
+    process.stdout.write(`written ${i}\n`);
+  }
 }
