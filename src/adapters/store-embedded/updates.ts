@@ -50,18 +50,29 @@ export function applyUpdate(doc: Document, update: Update, options: { filter: Fi
     }
     modifier[op] = fields as Record<string, unknown>;
   }
+  if ('_id' in set) {
+    if (doc._id !== undefined && encodeId(set._id).equals(encodeId(doc._id))) delete set._id;
+    else if (doc._id !== undefined) throw immutableId();
+  }
   if (Object.keys(set).length > 0) modifier.$set = set;
+  assertNoConflicts(modifier);
   const next = cloneDocument(doc);
   if (Object.keys(modifier).length === 0) return { doc: next, changed: false };
-  let changedPaths: string[];
-  try {
-    const usesPositional = Object.values(modifier).some((f) => Object.keys(f).some((p) => p.split('.').includes('$')));
-    changedPaths = mingoUpdate(next, modifier as never, undefined, usesPositional ? (options.filter as never) : undefined, { cloneMode: 'deep' });
-  } catch (cause) {
-    throw invalid(`Invalid update: ${(cause as Error).message}`, cause);
+  let changed = false;
+  // One mingo call per operator: mingo reports sibling positional paths (items.$.a, items.$.b) as conflicts,
+  // which MongoDB allows; real conflicts were rejected above.
+  for (const [op, fields] of Object.entries(modifier)) {
+    try {
+      const usesPositional = Object.keys(fields).some((p) => p.split('.').includes('$'));
+      const paths = mingoUpdate(next, { [op]: fields } as never, undefined, usesPositional ? (options.filter as never) : undefined, { cloneMode: 'deep' });
+      if (paths.length > 0) changed = true;
+    } catch (cause) {
+      if (/immutable field '_id'/.test((cause as Error).message)) throw immutableId();
+      throw invalid(`Invalid update: ${(cause as Error).message}`, cause);
+    }
   }
   assertSameId(doc, next);
-  return { doc: next, changed: changedPaths.length > 0 };
+  return { doc: next, changed };
 }
 
 /** Replaces `doc` by `replacement`, keeping `_id` (a different `_id` in the replacement is an error). */
@@ -75,9 +86,22 @@ export function applyReplacement(doc: Document, replacement: Document): ApplyRes
   return { doc: next, changed: !encodeDocument(next).equals(encodeDocument(doc)) };
 }
 
+function immutableId(): MiaRunError {
+  return new MiaRunError('MR_STORE_INVALID_DOCUMENT', "Performing an update on the path '_id' would modify the immutable field '_id'");
+}
+
 function assertSameId(before: Document, after: Document): void {
-  if (before._id !== undefined && !encodeId(before._id).equals(encodeId(after._id))) {
-    throw new MiaRunError('MR_STORE_INVALID_DOCUMENT', "Performing an update on the path '_id' would modify the immutable field '_id'");
+  if (before._id !== undefined && !encodeId(before._id).equals(encodeId(after._id))) throw immutableId();
+}
+
+/** Rejects two operators touching the same path or a path and its prefix (MongoDB's "would create a conflict"). */
+function assertNoConflicts(modifier: Record<string, Record<string, unknown>>): void {
+  const paths = Object.values(modifier).flatMap((fields) => Object.keys(fields));
+  for (let i = 0; i < paths.length; i++) {
+    for (let j = i + 1; j < paths.length; j++) {
+      const [a, b] = [paths[i]!, paths[j]!];
+      if (a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`)) throw invalid(`Updating the path '${a}' would create a conflict at '${b}'`);
+    }
   }
 }
 
@@ -95,6 +119,10 @@ export function upsertSeed(filter: Filter): Document {
   };
   collect(filter);
   const seed: Document = {};
+  if ('_id' in set) {
+    seed._id = set._id;
+    delete set._id;
+  }
   if (Object.keys(set).length > 0) mingoUpdate(seed, { $set: set } as never, undefined, undefined, { cloneMode: 'deep' });
   return seed;
 }
