@@ -5,10 +5,13 @@
 import type { Diagnostic } from '../../config/types.js';
 import { countBySeverity, type FileReport } from './report.js';
 
+// One problem, one line: tools split the output on newlines.
+const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ');
+
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.position === undefined ? 'mia-run:' : `${d.position.file}:${d.position.line}:${d.position.col}`;
-  const hint = d.hint === undefined ? '' : `; ${d.hint}`;
-  return `${where} ${d.severity} ${d.code} ${d.path === '' ? '(root)' : d.path}: ${d.message}${hint}`;
+  const hint = d.hint === undefined ? '' : `; ${oneLine(d.hint)}`;
+  return `${where} ${d.severity} ${d.code} ${d.path === '' ? '(root)' : d.path}: ${oneLine(d.message)}${hint}`;
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
