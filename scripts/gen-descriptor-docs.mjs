@@ -23,6 +23,11 @@ export function renderDescriptorDoc(schema) {
     const { $ref: _r, allOf: _a, ...outer } = s;
     return { ...defs[ref], ...outer, description: outer.description ?? defs[ref]?.description, 'x-def': ref };
   };
+  /** ` (kind: bus)` for a variant told apart by a constant property, else the empty string. */
+  const discriminator = (s) => {
+    const entry = Object.entries(s?.properties ?? {}).find(([, p]) => p && p.const !== undefined);
+    return entry === undefined ? '' : ` (${entry[0]}: ${entry[1].const})`;
+  };
   const typeOf = (raw) => {
     if (raw === true || raw === undefined) return 'any';
     if (raw === false) return 'not allowed';
@@ -32,7 +37,7 @@ export function renderDescriptorDoc(schema) {
     if (s.const !== undefined) return `\`${JSON.stringify(s.const)}\``;
     if (Array.isArray(s.enum)) return s.enum.map((v) => `\`${v}\``).join(' | ');
     const variants = s.oneOf ?? s.anyOf;
-    if (Array.isArray(variants)) return variants.map(typeOf).join(' or ');
+    if (Array.isArray(variants)) return variants.map((v) => `${typeOf(v)}${discriminator(resolve(v))}`).join(' or ');
     const types = Array.isArray(s.type) ? s.type : s.type === undefined ? (s.properties === undefined ? [] : ['object']) : [s.type];
     const name = (t) => {
       if (t === 'array') return `list of ${typeOf(s.items)}`;
@@ -62,8 +67,15 @@ export function renderDescriptorDoc(schema) {
     if (s === undefined || typeof s !== 'object') return;
     const variants = s.oneOf ?? s.anyOf;
     if (Array.isArray(variants) && s.properties === undefined) {
-      variants.forEach((v, i) => section(`${label} (form ${i + 1})`, v, depth, chain));
+      variants.forEach((v, i) => section(`${label} (${discriminator(resolve(v)).slice(2, -1) || `form ${i + 1}`})`, v, depth, chain));
       return;
+    }
+    // `if / then / else` picks a shape by a constant property: each shape gets its own table.
+    if (s.if !== undefined && (s.then !== undefined || s.else !== undefined)) {
+      const condition = discriminator(s.if).slice(2, -1);
+      if (s.then !== undefined) section(`${label} (${condition || 'when the condition holds'})`, s.then, depth, chain);
+      if (s.else !== undefined) section(`${label} (${condition ? `otherwise` : 'else'})`, s.else, depth, chain);
+      if (s.properties === undefined) return;
     }
     if (s.properties === undefined || seen.has(label)) return;
     seen.add(label);
