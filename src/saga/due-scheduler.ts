@@ -14,7 +14,7 @@ export interface DueSchedulerOptions {
   readonly nextDue: () => Promise<number | null>;
   /** Runs what is due at `now`; returns true when more may be due already (a full page). */
   readonly runDue: (now: number) => Promise<boolean>;
-  /** Retry delay after a failing run; default 1 s. */
+  /** Delay before looking again after a failing run, or when due work is still there after a run; default 1 s. */
   readonly errorDelayMs?: number;
 }
 
@@ -50,7 +50,8 @@ export function createDueScheduler(options: DueSchedulerOptions): DueScheduler {
       try {
         while (!stopped && (await options.runDue(clock.now())));
         const next = stopped ? null : await options.nextDue();
-        if (next !== null) arm(next);
+        // Still overdue after a run: work in flight elsewhere (or failing); look again after a pause, not in a loop.
+        if (next !== null) arm(Math.max(next, clock.now() + (options.errorDelayMs ?? 1000)));
       } catch (err) {
         logger.error({ err, scheduler: options.name }, 'saga scheduler run failed; retrying');
         arm(clock.now() + (options.errorDelayMs ?? 1000));

@@ -6,7 +6,7 @@
  * back-off (durable: the next try is a stored due time); the last failure sends `<label>Error` into the machine.
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../ports/clock.js';
+import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import { createMetricEmitter } from '../ports/telemetry.js';
 import type { CommandSender } from './channels.js';
@@ -49,6 +49,8 @@ export interface SagaEngineOptions {
   /** Default 30 s. */
   readonly leaseMs?: number;
   readonly retry?: CommandRetry;
+  /** How long a delivered command may stay in its document before a write of its own removes it; default 1 s. */
+  readonly ackDelayMs?: number;
 }
 
 export interface SagaEngine {
@@ -89,50 +91,100 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
     void p.finally(() => deliveries.delete(p));
   };
 
-  /** Tries each command once, then records the outcome in one write. */
+  /**
+   * Delivered commands not yet removed from their saga. Removing them costs a write, so it is folded into
+   * the saga's next write (usually the event the command provokes) or flushed after `ackDelayMs`. A crash
+   * before that only means a redelivery (at-least-once; the command id lets executors drop it).
+   */
+  const delivered = new Map<string, Set<string>>();
+  let ackTimer: TimerHandle | undefined;
+  const ackDelayMs = options.ackDelayMs ?? 1000;
+
+  /**
+   * The document without the commands already delivered; `removed` lists every delivered id known for the
+   * saga (those absent from the document were removed by an earlier write) and `changed` says whether any
+   * was still there.
+   */
+  const withoutDelivered = (doc: SagaDocument): { doc: SagaDocument; removed: string[]; changed: boolean } => {
+    const done = delivered.get(doc.sagaId);
+    if (done === undefined) return { doc, removed: [], changed: false };
+    const removed = [...done];
+    const pendingCommands = doc.pendingCommands.filter((c) => !done.has(c.id));
+    if (pendingCommands.length === doc.pendingCommands.length) return { doc, removed, changed: false };
+    return { doc: { ...doc, pendingCommands, commandsDueAt: commandsDueAt(pendingCommands) }, removed, changed: true };
+  };
+  const forget = (sagaId: string, removed: readonly string[]): void => {
+    const done = delivered.get(sagaId);
+    if (done === undefined) return;
+    for (const id of removed) done.delete(id);
+    if (done.size === 0) delivered.delete(sagaId);
+  };
+
+  async function flushAcks(): Promise<void> {
+    ackTimer = undefined;
+    for (const sagaId of [...delivered.keys()]) {
+      try {
+        const removed = await repository.update(sagaId, (doc) => {
+          const stripped = withoutDelivered(doc);
+          if (!stripped.changed) return { result: stripped.removed };
+          return { doc: { ...stripped.doc, sagaVersion: doc.sagaVersion + 1 }, result: stripped.removed };
+        });
+        forget(sagaId, removed);
+      } catch (err) {
+        logger.warn({ err, sagaId }, 'could not record delivered saga commands; they may be sent again');
+        delivered.delete(sagaId);
+      }
+    }
+  }
+  const scheduleAckFlush = (): void => {
+    if (ackTimer === undefined) ackTimer = clock.setTimeout(() => track(flushAcks()), ackDelayMs);
+  };
+
+  /** Tries each command once; successes are acknowledged lazily, failures recorded at once (next try, or give up). */
   async function deliver(sagaId: string, commands: readonly PendingCommand[]): Promise<void> {
-    const outcomes = new Map<string, string | null>();
+    const failures = new Map<string, string>();
+    const taken: string[] = [];
     for (const command of commands) {
-      if (inFlight.has(command.id)) continue;
+      if (inFlight.has(command.id) || delivered.get(sagaId)?.has(command.id)) continue;
       inFlight.add(command.id);
+      taken.push(command.id);
       try {
         const sender = senders.get(command.channel);
         if (sender === undefined) throw new Error(`channel "${command.channel}" cannot send commands`);
         await sender(sagaId, command);
-        outcomes.set(command.id, null);
+        const done = delivered.get(sagaId) ?? new Set<string>();
+        delivered.set(sagaId, done.add(command.id));
         metrics.count('commands_sent', 'Commands delivered', { saga: saga.name, channel: command.channel });
       } catch (err) {
-        outcomes.set(command.id, (err as Error).message);
+        failures.set(command.id, (err as Error).message);
         logger.warn({ err, sagaId, command: command.label }, 'saga command delivery failed');
       }
     }
-    if (outcomes.size === 0) return;
+    if (failures.size === 0) {
+      for (const id of taken) inFlight.delete(id);
+      if (taken.length > 0) scheduleAckFlush();
+      return;
+    }
     const exhausted: PendingCommand[] = [];
     try {
       const doc = await repository.update(sagaId, (current) => {
         const now = clock.now();
+        const stripped = withoutDelivered(current);
         const kept: PendingCommand[] = [];
-        let changed = false;
-        for (const c of current.pendingCommands) {
-          const outcome = outcomes.get(c.id);
-          if (outcome === undefined) kept.push(c);
-          else if (outcome === null) changed = true;
-          else if (c.attempts + 1 >= retry.attempts) {
-            changed = true;
-            exhausted.push(c);
-          } else {
-            changed = true;
-            const delay = Math.min(retry.maxMs, retry.baseMs * 2 ** c.attempts);
-            kept.push({ ...c, attempts: c.attempts + 1, dueAt: now + delay, lastError: outcome });
-          }
+        exhausted.length = 0;
+        for (const c of stripped.doc.pendingCommands) {
+          const failure = failures.get(c.id);
+          if (failure === undefined) kept.push(c);
+          else if (c.attempts + 1 >= retry.attempts) exhausted.push({ ...c, lastError: failure });
+          else kept.push({ ...c, attempts: c.attempts + 1, dueAt: now + Math.min(retry.maxMs, retry.baseMs * 2 ** c.attempts), lastError: failure });
         }
-        if (!changed) return { result: current };
-        const next: SagaDocument = { ...current, sagaVersion: current.sagaVersion + 1, pendingCommands: kept, commandsDueAt: commandsDueAt(kept) };
-        return { doc: next, result: next };
+        const next: SagaDocument = { ...stripped.doc, sagaVersion: current.sagaVersion + 1, pendingCommands: kept, commandsDueAt: commandsDueAt(kept) };
+        return { doc: next, result: { next, removed: stripped.removed } };
       });
-      if (doc.commandsDueAt !== null) commandScheduler.poke(doc.commandsDueAt);
+      forget(sagaId, doc.removed);
+      if (doc.next.commandsDueAt !== null) commandScheduler.poke(doc.next.commandsDueAt);
     } finally {
-      for (const id of outcomes.keys()) inFlight.delete(id);
+      for (const id of taken) inFlight.delete(id);
     }
     for (const c of exhausted) {
       metrics.count('commands_failed', 'Commands given up after retries', { saga: saga.name, channel: c.channel });
@@ -143,10 +195,14 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
 
   async function send(input: SagaEventInput): Promise<SendResult> {
     const event = { type: input.label, payload: input.payload ?? {} };
+    let removed: string[] = [];
     const result = await repository.update<StepResult>(input.sagaId, (doc) => {
-      const step = stepSaga(saga, doc, event, input.messageId, stepOptions());
+      const stripped = withoutDelivered(doc);
+      const step = stepSaga(saga, stripped.doc, event, input.messageId, stepOptions());
+      removed = step.kind === 'duplicate' ? [] : stripped.removed;
       return step.kind === 'duplicate' ? { result: step } : { doc: step.doc, result: step };
     });
+    forget(input.sagaId, removed);
     if (result.kind === 'duplicate') {
       metrics.count('events_duplicate', 'Redelivered events ignored', { saga: saga.name });
       return { status: 'duplicate' };
@@ -161,17 +217,21 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
   }
 
   async function fireTimer(sagaId: string, timer: ArmedTimer): Promise<void> {
+    let removed: string[] = [];
     const fired = await repository.update(sagaId, (doc) => {
       const same = doc.timer !== null && doc.timer.state === timer.state && doc.timer.visit === timer.visit;
       if (!same) return { result: undefined };
-      const step = stepSaga(saga, doc, { type: timer.event, payload: {} }, `timeout:${timer.state}:${timer.visit}`, stepOptions());
+      const stripped = withoutDelivered(doc);
+      removed = stripped.removed;
+      const step = stepSaga(saga, stripped.doc, { type: timer.event, payload: {} }, `timeout:${timer.state}:${timer.visit}`, stepOptions());
       // A timer fires once: whatever the step says, it is disarmed unless the step armed a new one.
       if (step.kind !== 'applied') {
-        const base = step.kind === 'rejected' ? step.doc : { ...doc, sagaVersion: doc.sagaVersion + 1 };
+        const base = step.kind === 'rejected' ? step.doc : { ...stripped.doc, sagaVersion: doc.sagaVersion + 1 };
         return { doc: { ...base, timer: null, timerDueAt: null }, result: undefined };
       }
       return { doc: step.doc, result: step };
     });
+    forget(sagaId, removed);
     if (fired !== undefined) {
       metrics.count('timeouts_fired', 'Timers fired', { saga: saga.name });
       afterWrite(fired.doc, fired.commands);
@@ -223,6 +283,8 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
       await timers.stop();
       await commandScheduler.stop();
       while (deliveries.size > 0) await Promise.allSettled([...deliveries]);
+      if (ackTimer !== undefined) clock.clearTimeout(ackTimer);
+      await flushAcks();
     },
   };
 }

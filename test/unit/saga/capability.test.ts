@@ -167,19 +167,19 @@ describe('sagas capability (memory backends)', () => {
     const h = await harness();
     const a = await create(h);
     await h.restart();
-    h.clock.advance(15 * 60_000 + 1);
+    await h.clock.advance(15 * 60_000 + 1);
     await waitFor(async () => (await saga(h, a)).currentState === 'cancelling', 'timeout fired after restart');
 
     const b = await create(h);
     await h.capability.stop();
-    h.clock.advance(60 * 60_000);
+    await h.clock.advance(60 * 60_000);
     await h.restart();
     const doc = await waitFor(async () => {
       const d = await saga(h, b);
       return d.currentState === 'cancelling' ? d : undefined;
     }, 'overdue timeout fired at start');
     assert.deepEqual(doc.history.events.map((e) => e.event), ['orderCreated', 'paymentTimedOut']);
-    h.clock.advance(60 * 60_000);
+    await h.clock.advance(60 * 60_000);
     assert.equal((await saga(h, b)).history.events.length, 2, 'a timer fires once');
   });
 
@@ -187,7 +187,7 @@ describe('sagas capability (memory backends)', () => {
     const h = await harness();
     const id = await create(h);
     await event(h, id, 'paymentExecuted');
-    h.clock.advance(16 * 60_000);
+    await h.clock.advance(16 * 60_000);
     await h.restart();
     const doc = await saga(h, id);
     assert.equal(doc.currentState, 'shippingRequested');
@@ -203,10 +203,16 @@ describe('sagas capability (memory backends)', () => {
     assert.equal(commandsOf(h).length, 0);
     memBus(h).failWith = undefined;
     await h.restart();
-    h.clock.advance(2_000);
+    // The failed first try scheduled the next one 1 s later (commandRetry back-off).
+    await h.clock.advance(1_000);
     await waitFor(() => commandsOf(h).length === 1, 'command delivered after restart');
     assert.deepEqual(commandsOf(h), [[id, 'executePayment']]);
+    assert.equal(((await saga(h, id)).pendingCommands as unknown[]).length, 1, 'the acknowledgement is written lazily');
+    await h.clock.advance(1000);
     await waitFor(async () => ((await saga(h, id)).pendingCommands as unknown[]).length === 0, 'pending command cleared');
+    await h.restart();
+    await h.clock.advance(60_000);
+    assert.equal(commandsOf(h).length, 1, 'a delivered command is not sent again');
   });
 
   it('answers 404 for an unknown saga and 400 for a malformed event', async () => {

@@ -91,12 +91,12 @@ describe('saga HTTP channel (real upstream on port 0)', () => {
     const pending = async () => (await h.app.inject({ method: 'GET', url: `/pay/saga/${id}` })).json() as { currentState: string; pendingCommands: { attempts: number; lastError?: string }[] };
     await waitFor(async () => (await pending()).pendingCommands[0]?.attempts === 1, 'first failure recorded');
     assert.match((await pending()).pendingCommands[0]?.lastError ?? '', /answered 503/);
-    h.clock.advance(999);
+    await h.clock.advance(999);
     assert.equal(received.length, 1, 'no retry before the back-off');
-    h.clock.advance(1);
+    await h.clock.advance(1);
     await waitFor(() => received.length === 2, 'second attempt after 1s');
     await waitFor(async () => (await pending()).pendingCommands[0]?.attempts === 2, 'second failure recorded');
-    h.clock.advance(2000);
+    await h.clock.advance(2000);
     await waitFor(() => received.length === 3, 'third attempt after 2s');
     const doc = await waitFor(async () => {
       const d = await pending();

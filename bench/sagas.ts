@@ -1,0 +1,158 @@
+// Sagas benchmark (issue 8): end-to-end sagas completed per second on the embedded backends (create over the
+// REST plugin -> command on the bus -> an executor answers with the event -> ... 3 commands/events -> final),
+// and transition latency p50/p99 of `POST /event` against a baseline of bare xstate transitions persisted
+// with one replaceOne each on the same embedded store, measured in the same run.
+// Usage: node --import tsx bench/sagas.ts [--sagas 2000] [--latency 2000]
+// Mia's published figure for its Flow Manager (flow-manager.md §6): about 14 orders/s (Kafka, 2 replicas).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import Fastify from 'fastify';
+import { initialTransition, setup, transition } from 'xstate';
+import { createEmbeddedEventBus } from '../src/adapters/bus-embedded/index.js';
+import { createEmbeddedDocumentStore } from '../src/adapters/store-embedded/index.js';
+import type { SagaConfig } from '../src/config/sections/sagas.js';
+import { ROLES } from '../src/ports/capability-context.js';
+import { systemClock } from '../src/ports/clock.js';
+import { silentLogger } from '../src/ports/logger.js';
+import { createSagas } from '../src/saga/index.js';
+import { projectConfig } from '../test/helpers/project-config.js';
+
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const SAGAS = arg('sagas', 2000);
+const LATENCY = arg('latency', 2000);
+
+const STEPS = ['reserve', 'pay', 'ship'];
+const saga: SagaConfig = {
+  channels: { main: { kind: 'bus', commands: 'bench-commands', events: 'bench-events' } },
+  machineDefinition: {
+    initialState: 's0',
+    creationEvent: 'created',
+    states: [
+      ...STEPS.map((step, i) => ({ id: `s${i}`, outputCommand: { label: step, channel: 'main' }, outgoingTransitions: [{ inputEvent: `${step}Done`, targetState: i === 2 ? 'done' : `s${i + 1}` }] })),
+      { id: 'done', isFinal: true },
+    ],
+  },
+};
+// Same shape without commands: the latency phase measures one transition, not the executor round trip.
+const quiet: SagaConfig = {
+  channels: {},
+  machineDefinition: {
+    initialState: 's0',
+    creationEvent: 'created',
+    states: [...STEPS.map((step, i) => ({ id: `s${i}`, outgoingTransitions: [{ inputEvent: `${step}Done`, targetState: i === 2 ? 'done' : `s${i + 1}` }] })), { id: 'done', isFinal: true }],
+  },
+};
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+const ms = (x: number): string => `${x.toFixed(2)} ms`;
+
+const dir = await mkdtemp(join(tmpdir(), 'mia-run-bench-sagas-'));
+const topics = { 'bench-commands': { partitions: 4 }, 'bench-events': { partitions: 4 } };
+const store = createEmbeddedDocumentStore('default', { kind: 'embedded' }, { dataDir: dir, clock: systemClock, logger: silentLogger });
+const bus = createEmbeddedEventBus('bus', { kind: 'embedded', topics }, { dataDir: dir, clock: systemClock, logger: silentLogger });
+await store.start();
+await bus.start();
+await bus.ensureTopics(topics);
+const config = projectConfig({ sagas: { bench: saga, quiet }, bus: { kind: 'embedded', topics } });
+const sagas = createSagas({ config, stores: new Map([['default', store]]), bus, logger: silentLogger, clock: systemClock, dataDir: dir, roles: ROLES, targets: { get: () => undefined, list: () => [] } });
+const app = Fastify();
+for (const [key, plugin] of sagas.routes) await app.register(plugin, { prefix: key === '/' ? '' : `/${key}` });
+await sagas.start();
+await app.ready();
+
+// The executor: a service written for Mia's Flow Manager, answering each command with its event.
+const executor = await bus.subscribe({
+  group: 'bench-executor',
+  topics: ['bench-commands'],
+  fromBeginning: true,
+  maxBatchSize: 500,
+  handler: async (batch) => {
+    await bus.publish('bench-events', batch.messages.map((m) => ({ key: m.key, value: { messageLabel: `${(m.json() as { messageLabel: string }).messageLabel}Done`, messagePayload: { at: Date.now() } } })));
+  },
+});
+
+// Phase 1: end to end.
+const t0 = performance.now();
+const ids: string[] = [];
+const CONCURRENCY = 64;
+let next = 0;
+await Promise.all(
+  Array.from({ length: CONCURRENCY }, async () => {
+    while (next < SAGAS) {
+      next++;
+      const res = await app.inject({ method: 'POST', url: '/bench/saga', payload: { associatedEntityId: 'a', metadata: { n: 1 } } });
+      ids.push((res.json() as { sagaId: string }).sagaId);
+    }
+  }),
+);
+const col = store.collection('sagas-bench');
+for (;;) {
+  const done = await col.count({ currentState: 'done' });
+  if (done >= SAGAS) break;
+  if (performance.now() - t0 > 300_000) throw new Error(`only ${done}/${SAGAS} sagas finished in 300 s`);
+  await new Promise((r) => setTimeout(r, 20));
+}
+const e2eSeconds = (performance.now() - t0) / 1000;
+await executor.stop();
+
+// Phase 2: transition latency through POST /event (durable write each), sequential.
+const quietIds: string[] = [];
+for (let i = 0; i < Math.ceil(LATENCY / 3); i++) quietIds.push(((await app.inject({ method: 'POST', url: '/quiet/saga', payload: { associatedEntityId: 'a', metadata: {} } })).json() as { sagaId: string }).sagaId);
+const sagaLat: number[] = [];
+const t1 = performance.now();
+for (const [i, step] of STEPS.entries()) {
+  for (const id of quietIds) {
+    const s = performance.now();
+    const res = await app.inject({ method: 'POST', url: '/quiet/event', payload: { key: id, value: { messageLabel: `${step}Done`, messagePayload: { i } } } });
+    sagaLat.push(performance.now() - s);
+    if (res.statusCode !== 200) throw new Error(res.body);
+  }
+}
+const sagaSeqRate = sagaLat.length / ((performance.now() - t1) / 1000);
+
+// Baseline: bare xstate transition + getPersistedSnapshot + one replaceOne per transition, same store.
+const machine = setup({}).createMachine({
+  id: 'bare',
+  initial: 's0',
+  states: { s0: { on: { reserveDone: 's1' } }, s1: { on: { payDone: 's2' } }, s2: { on: { shipDone: 'done' } }, done: { type: 'final' } },
+});
+const bare = store.collection('bare');
+const bareIds = quietIds.map((_, i) => `b${i}`);
+for (const id of bareIds) await bare.insertOne({ _id: id, snapshot: machine.getPersistedSnapshot(initialTransition(machine)[0]) });
+const bareLat: number[] = [];
+const t2 = performance.now();
+for (const step of STEPS) {
+  for (const id of bareIds) {
+    const s = performance.now();
+    const doc = await bare.findOne({ _id: id });
+    const current = machine.resolveState({ value: (doc?.snapshot as { value: string }).value, context: {} });
+    const [snap] = transition(machine, current, { type: `${step}Done` });
+    await bare.replaceOne({ _id: id }, { snapshot: machine.getPersistedSnapshot(snap) });
+    bareLat.push(performance.now() - s);
+  }
+}
+const bareRate = bareLat.length / ((performance.now() - t2) / 1000);
+
+await app.close();
+await sagas.stop();
+await bus.close();
+await store.close();
+await rm(dir, { recursive: true, force: true });
+
+const transitions = SAGAS * 3;
+console.log(`sagas: ${SAGAS} end to end (create -> 3 commands/events over the embedded bus -> final), embedded store + bus`);
+console.log(`  completed:        ${(SAGAS / e2eSeconds).toFixed(0)} sagas/s in ${e2eSeconds.toFixed(2)} s`);
+console.log(`  durable transitions: ${(transitions / e2eSeconds).toFixed(0)}/s (3 events per saga; plus ${SAGAS} creations)  target >= 2000/s`);
+console.log(`  Mia Flow Manager published: ~14 orders/s (Kafka, 2 replicas)  -> ${(SAGAS / e2eSeconds / 14).toFixed(0)}x`);
+console.log(`transition latency, ${sagaLat.length} sequential POST /event (durable), vs bare xstate + replaceOne on the same store:`);
+console.log(`  saga:     p50 ${ms(pct(sagaLat, 50))}  p99 ${ms(pct(sagaLat, 99))}  ${sagaSeqRate.toFixed(0)} transitions/s sequential`);
+console.log(`  baseline: p50 ${ms(pct(bareLat, 50))}  p99 ${ms(pct(bareLat, 99))}  ${bareRate.toFixed(0)} transitions/s sequential`);
+console.log(`  ratio (saga / baseline) p50: ${(pct(sagaLat, 50) / pct(bareLat, 50)).toFixed(2)}x`);
