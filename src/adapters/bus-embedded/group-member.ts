@@ -25,7 +25,6 @@ export interface GroupMemberDeps {
   readonly topics: readonly string[];
   readonly fromBeginning: boolean;
   readonly maxBatchSize: number;
-  readonly pollMs: number;
   readonly heartbeatMs: number;
   readonly sessionTimeoutMs: number;
   readonly processor: BatchProcessor;
@@ -189,7 +188,6 @@ export class GroupMember implements Subscription {
       partition: tp.partition,
       fromBeginning: d.fromBeginning,
       maxBatchSize: d.maxBatchSize,
-      pollMs: d.pollMs,
       processor: d.processor,
       signal: this.abort.signal,
       onLost: () => {

@@ -25,6 +25,7 @@ import { EVENT_BUS_FEATURES } from '../../ports/event-bus.js';
 import type { HealthCheck } from '../../ports/lifecycle.js';
 import type { Logger } from '../../ports/logger.js';
 import { createMetricEmitter } from '../../ports/telemetry.js';
+import { AppendPoller } from './append-poller.js';
 import { GroupMember } from './group-member.js';
 import type { LogRecord, LogStore, TopicRecord } from './log-store.js';
 import { acquireLogStore, readMeta, recordSize, releaseLogStore } from './log-store.js';
@@ -61,6 +62,7 @@ export class EmbeddedEventBus implements EventBus {
   private readonly roundRobin = new Map<string, number>();
   private readonly topicCache = new Map<string, TopicRecord>();
   private retentionTimer: TimerHandle | null = null;
+  private poller: AppendPoller | null = null;
   private readonly opts: Required<EmbeddedBusOptions>;
 
   constructor(
@@ -78,6 +80,7 @@ export class EmbeddedEventBus implements EventBus {
     if (this.store !== null) return;
     try {
       this.store = acquireLogStore(this.path);
+      this.poller = new AppendPoller(this.store, this.ctx.clock, this.opts.pollMs);
     } catch (cause) {
       throw new MiaRunError('MR_BUS_UNAVAILABLE', `Cannot open the embedded bus at ${this.path}`, { cause, details: { path: this.path } });
     }
@@ -96,6 +99,7 @@ export class EmbeddedEventBus implements EventBus {
     this.closed = true;
     if (this.retentionTimer !== null) this.ctx.clock.clearTimeout(this.retentionTimer);
     await Promise.all([...this.members].map((m) => m.stop()));
+    this.poller?.stop();
     const store = this.store;
     this.store = null;
     if (store !== null) await releaseLogStore(store);
@@ -181,6 +185,7 @@ export class EmbeddedEventBus implements EventBus {
     const store = this.open();
     if (options.topics.length === 0) throw new MiaRunError('MR_BUS_INVALID_MESSAGE', `Subscription of group "${options.group}" names no topic`);
     for (const topic of options.topics) this.topic(topic);
+    const unwatch = this.poller!.watch(options.topics);
     const member: GroupMember = new GroupMember({
       store,
       clock: this.ctx.clock,
@@ -189,11 +194,13 @@ export class EmbeddedEventBus implements EventBus {
       topics: [...options.topics],
       fromBeginning: options.fromBeginning ?? false,
       maxBatchSize: options.maxBatchSize ?? 500,
-      pollMs: this.opts.pollMs,
       heartbeatMs: this.opts.heartbeatMs,
       sessionTimeoutMs: this.opts.sessionTimeoutMs,
       processor: createBatchProcessor({ bus: this, clock: this.ctx.clock, group: options.group, handler: options.handler, options: options.deadLetter, logger: this.ctx.logger }),
-      onStopped: (m) => this.members.delete(m),
+      onStopped: (m) => {
+        this.members.delete(m);
+        unwatch();
+      },
     });
     this.members.add(member);
     await member.join();

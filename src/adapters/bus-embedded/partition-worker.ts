@@ -12,6 +12,9 @@ import type { Logger } from '../../ports/logger.js';
 import type { LogStore } from './log-store.js';
 import { readMeta } from './log-store.js';
 
+/** Safety net: an idle consumer looks at its partition this often even without a notification. */
+const IDLE_RECHECK_MS = 1000;
+
 export interface PartitionWorkerDeps {
   readonly store: LogStore;
   readonly clock: Clock;
@@ -22,7 +25,6 @@ export interface PartitionWorkerDeps {
   readonly partition: number;
   readonly fromBeginning: boolean;
   readonly maxBatchSize: number;
-  readonly pollMs: number;
   readonly processor: BatchProcessor;
   /** Aborted when the member stops (ends back-off waits of retries). */
   readonly signal: AbortSignal;
@@ -146,10 +148,13 @@ export class PartitionWorker {
     // Checked again right before reading: the awaits above may have let pause() or seek() in.
     if (this.paused_ || this.pendingSeek !== null || this.stopping) return;
     const batch = this.read();
-    if (batch.length === 0) {
-      if (!(await this.settleCommit())) return;
-      return this.waitForWake(true);
+    if (batch.length === 0 && this.inFlightCommit !== null) {
+      // Finish the commit while idle, then take another turn: reading and starting to listen for appends
+      // must happen without an await in between, or an append notified in the gap would be missed.
+      await this.settleCommit();
+      return;
     }
+    if (batch.length === 0) return this.waitForWake(true, IDLE_RECHECK_MS);
     const outcome = await this.deps.processor({ topic, partition, messages: batch }, this.deps.signal);
     if (outcome.next !== null && !(await this.commitInBackground(outcome.next))) return;
     if (outcome.error !== undefined) {
@@ -196,6 +201,7 @@ export class PartitionWorker {
 
   private read(): ConsumedMessage[] {
     const { store, topic, partition } = this.deps;
+    store.root.resetReadTxn();
     const meta = readMeta(store, topic, partition);
     const from = Math.max(this.position ?? meta.start, meta.start);
     if (from >= meta.next) return [];
@@ -218,24 +224,26 @@ export class PartitionWorker {
     return batch;
   }
 
-  /** Waits for a publish notification, a wake-up, or (when `poll`) the poll interval for other processes' writes. */
-  private waitForWake(poll: boolean, ms = this.deps.pollMs): Promise<void> {
+  /**
+   * Waits for a wake-up (`wake()`: stop, resume, seek, reload), for an append to the topic when `onAppend`
+   * (published in this process, or noticed by the `AppendPoller` for other processes), or for `ms` when given.
+   */
+  private waitForWake(onAppend: boolean, ms?: number): Promise<void> {
     const { store, clock, topic } = this.deps;
     return new Promise((resolve) => {
       let timer: TimerHandle | null = null;
       const finish = (): void => {
         // Read the newest snapshot: the wake-up may come from a write committed after our read transaction began.
         store.root.resetReadTxn();
-        store.events.off(`append:${topic}`, onAppend);
+        store.events.off(`append:${topic}`, finish);
         if (timer !== null) clock.clearTimeout(timer);
         if (this.wakeUp === finish) this.wakeUp = null;
         resolve();
       };
-      const onAppend = (): void => finish();
       if (this.stopping) return resolve();
       this.wakeUp = finish;
-      if (poll) store.events.on(`append:${topic}`, onAppend);
-      timer = clock.setTimeout(finish, ms);
+      if (onAppend) store.events.on(`append:${topic}`, finish);
+      if (ms !== undefined) timer = clock.setTimeout(finish, ms);
     });
   }
 }
