@@ -117,8 +117,10 @@ export class KafkaEventBus implements EventBus {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.starting?.catch(() => undefined);
-      this.state = 'closed';
+      // Batches in flight may still dead-letter (publish) while their subscriptions stop; new subscriptions
+      // are refused from now on.
       await Promise.all([...this.subscriptions].map((s) => s.stop()));
+      this.state = 'closed';
       await this.disconnectClients();
     })();
     return this.closing;
@@ -141,6 +143,7 @@ export class KafkaEventBus implements EventBus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     this.assertOpen();
+    if (this.closing !== undefined) throw new MiaRunError('MR_BUS_CLOSED', `The Kafka bus "${this.name}" is closing`);
     if (options.topics.length === 0) throw new MiaRunError('MR_BUS_UNKNOWN_TOPIC', `Group "${options.group}" subscribes to no topic`, { details: { group: options.group } });
     // Unknown topics fail here, clearly, instead of a consumer waiting for metadata that never comes.
     for (const topic of options.topics) await this.topics.partitionsOf(topic);
