@@ -67,10 +67,14 @@ export function stripIdentityHeaders<H extends HeaderBag>(
   options: { readonly trust: boolean; readonly names?: IdentityHeaderNames },
 ): H {
   if (options.trust) return headers;
-  const names = options.names ?? DEFAULT_IDENTITY_HEADERS;
-  const banned = new Set([...Object.values(names), ...ACL_HEADERS].map((n) => n.toLowerCase()));
+  const banned = identityHeaderSet(options.names);
   for (const key of Object.keys(headers)) if (banned.has(key.toLowerCase())) delete headers[key];
   return headers;
+}
+
+/** Lower-case names of every identity and ACL header; build once and test incoming (lower-case) names against it. */
+export function identityHeaderSet(names: IdentityHeaderNames = DEFAULT_IDENTITY_HEADERS): ReadonlySet<string> {
+  return new Set([...Object.values(names), ...ACL_HEADERS].map((n) => n.toLowerCase()));
 }
 
 const single = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? undefined : v);

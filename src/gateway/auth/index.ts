@@ -7,6 +7,7 @@ export {
   aclSubject,
   anonymous,
   identityHeaders,
+  identityHeaderSet,
   readIdentityHeaders,
   stripIdentityHeaders,
   type Identity,

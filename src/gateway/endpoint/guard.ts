@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { MiaRunError } from '../../errors.js';
 import type { RateLimiter } from '../../resilience/index.js';
-import { decide, identityHeaders, stripIdentityHeaders, type Credentials, type Identity, type IdentityHeaderNames } from '../auth/index.js';
+import { decide, identityHeaders, identityHeaderSet, type Credentials, type Identity, type IdentityHeaderNames } from '../auth/index.js';
 import { splitPath, type EndpointAccess } from './access.js';
 import { applyCors, type CorsPolicy } from './cors.js';
 
@@ -50,6 +50,7 @@ function rateLimitKey(kind: 'client' | 'user' | 'ip', identity: Identity, reques
  */
 export function createGuard(options: GuardOptions): onRequestHookHandler {
   const { shared, access } = options;
+  const banned = identityHeaderSet(shared.identityNames);
   const notHere = new MiaRunError('MR_HTTP_NOT_FOUND', 'this endpoint is not exposed on this listener');
 
   const admit = (request: FastifyRequest, reply: FastifyReply, credentials: Credentials, isBackoffice: boolean): MiaRunError | undefined => {
@@ -86,7 +87,8 @@ export function createGuard(options: GuardOptions): onRequestHookHandler {
     if (length !== undefined && Number(length) > options.bodyLimit) {
       return done(new MiaRunError('MR_HTTP_PAYLOAD_TOO_LARGE', `the request body is larger than ${options.bodyLimit} bytes`));
     }
-    stripIdentityHeaders(headers, { trust: shared.trustIdentityHeaders, names: shared.identityNames });
+    // Incoming header names are lower-case (Node), so one Set lookup per header strips spoofed identity.
+    if (!shared.trustIdentityHeaders) for (const name in headers) if (banned.has(name)) delete headers[name];
     let credentials: Credentials | Promise<Credentials>;
     try {
       credentials = shared.authenticate(headers);

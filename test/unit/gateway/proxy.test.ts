@@ -33,7 +33,8 @@ const agent = new Agent({ keepAliveTimeout: 10 });
 /** A request through node:http, which sends the path and headers exactly as given. */
 function raw(base: string, path: string, headers: Record<string, string> = {}): Promise<{ statusCode: number; headers: IncomingMessage['headers']; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, { headers, agent: false }, (res) => {
+    const { hostname, port } = new URL(base);
+    const req = httpRequest({ hostname, port, path, headers, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ statusCode: res.statusCode!, headers: res.headers, body }));
     });
@@ -321,14 +322,19 @@ describe('proxy with policies (manual clock)', () => {
 
   test('the timeout policy answers 504 on the manual clock and aborts the upstream call', async () => {
     let upstreamClosed = false;
-    const upstream = await listen((_req, res) => res.on('close', () => (upstreamClosed = true)));
+    let received = false;
+    const upstream = await listen((_req, res) => {
+      received = true;
+      res.on('close', () => (upstreamClosed = true));
+    });
     const client = createUpstreamClient({ url: upstream.url });
     const clock = new ManualClock();
     const stack = buildPolicies(policies, { clock }).resolve(['fast'], 'orders');
     const gw = await gateway(client, { wrap: stack.wrap });
     try {
       const pending = request(`${gw.url}/api/orders`, { dispatcher: agent });
-      await waitFor(() => clock.pending > 0, 'the timeout timer');
+      // Time moves only once the upstream holds the request, so there is a request to cancel.
+      await waitFor(() => clock.pending > 0 && received, 'the timeout timer and the upstream request');
       await clock.advance(2_000);
       const res = await pending;
       assert.equal(res.statusCode, 504);
