@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createEmbeddedEventBus } from '../../src/adapters/bus-embedded/index.js';
+import { createEmbeddedDocumentStore } from '../../src/adapters/store-embedded/index.js';
 import type { PoliciesConfig, TopicConfig } from '../../src/config/types.js';
 import type { SagaConfig } from '../../src/config/sections/sagas.js';
 import { installErrorMapper } from '../../src/http/error-mapper.js';
@@ -30,7 +31,8 @@ export interface SagaHarnessOptions {
   readonly policies?: Partial<PoliciesConfig>;
   /** `memory` (default): the in-memory doubles; `embedded`: the lmdb bus in a temporary directory. */
   readonly bus?: 'memory' | 'embedded';
-  readonly store?: DocumentStore;
+  /** A store to share (a second process on the same data), or `embedded` for the lmdb store in a temporary directory; default the in-memory double. */
+  readonly store?: DocumentStore | 'memory' | 'embedded';
   readonly clock?: ManualClock;
 }
 
@@ -65,17 +67,23 @@ export async function startSagaHarness(options: SagaHarnessOptions): Promise<Sag
     policies: { timeouts: {}, retries: {}, circuitBreakers: {}, rateLimits: {}, bulkheads: {}, ...options.policies },
   });
   const clock = options.clock ?? new ManualClock();
-  const store = options.store ?? memoryStore();
   let dataDir: string | undefined;
+  if (options.bus === 'embedded' || options.store === 'embedded') dataDir = await mkdtemp(join(tmpdir(), 'mia-run-saga-'));
+  const ownStore = options.store === undefined || typeof options.store === 'string';
+  const store =
+    options.store === 'embedded' && dataDir !== undefined
+      ? createEmbeddedDocumentStore('default', { kind: 'embedded' }, { dataDir, clock, logger: silentLogger })
+      : typeof options.store === 'object'
+        ? options.store
+        : memoryStore();
   let bus: EventBus;
-  if (options.bus === 'embedded') {
-    dataDir = await mkdtemp(join(tmpdir(), 'mia-run-saga-'));
+  if (options.bus === 'embedded' && dataDir !== undefined) {
     // The bus polls on real time; saga timers and back-off run on the manual clock.
     bus = createEmbeddedEventBus('bus', { kind: 'embedded', topics }, { dataDir, clock: systemClock, logger: silentLogger }, { pollMs: 5 });
   } else {
     bus = memoryBus();
   }
-  await store.start();
+  if (ownStore) await store.start();
   await bus.start();
   await bus.ensureTopics(topics);
 
@@ -119,7 +127,7 @@ export async function startSagaHarness(options: SagaHarnessOptions): Promise<Sag
       await current.capability.stop();
       await current.app.close();
       await bus.close();
-      await store.close();
+      if (ownStore) await store.close();
       if (dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };

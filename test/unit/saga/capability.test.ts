@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { busDown, type MemoryEventBus } from '../../helpers/saga-memory-bus.js';
 import { startSagaHarness, waitFor, type SagaHarness } from '../../helpers/saga-harness.js';
-import type { MemoryDocumentStore } from '../../helpers/saga-memory-store.js';
 import { orderSaga } from './fixtures.js';
 
 const topics = { 'order-commands': {}, 'order-events': {} };
 const open: SagaHarness[] = [];
+let storeKind: 'memory' | 'embedded' = 'memory';
 async function harness(sagas = { order: orderSaga() }): Promise<SagaHarness> {
-  const h = await startSagaHarness({ sagas, topics });
+  const h = await startSagaHarness({ sagas, topics, store: storeKind });
   open.push(h);
   return h;
 }
@@ -39,7 +39,11 @@ async function saga(h: SagaHarness, sagaId: string): Promise<Record<string, unkn
 
 const commandsOf = (h: SagaHarness) => memBus(h).messages('order-commands').map((m) => [m.key, (m.value as { messageLabel: string }).messageLabel]);
 
-describe('sagas capability (memory backends)', () => {
+for (const kind of ['memory', 'embedded'] as const)
+describe(`sagas capability (${kind} store, memory bus)`, { concurrency: false }, () => {
+  before(() => {
+    storeKind = kind;
+  });
   it('happy path: commands out in Mia shape, events in from the bus, final state, history and counts', async () => {
     const h = await harness();
     const id = await create(h);
@@ -225,7 +229,6 @@ describe('sagas capability (memory backends)', () => {
     const extra = await h.app.inject({ method: 'POST', url: '/order/saga', payload: { associatedEntityId: 'a', metadata: {}, other: 1 } });
     assert.equal(extra.statusCode, 400);
     assert.equal((await h.app.inject({ method: 'GET', url: '/order/saga/nope' })).statusCode, 404);
-    const store = h.store as unknown as MemoryDocumentStore;
-    assert.equal(store.collections.get('sagas-order')?.docs.size ?? 0, 0);
+    assert.equal(await h.store.collection('sagas-order').count({}), 0);
   });
 });
