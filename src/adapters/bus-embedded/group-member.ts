@@ -94,10 +94,23 @@ export class GroupMember implements Subscription {
     this.timer = this.deps.clock.setTimeout(() => {
       this.timer = null;
       if (this.stopped !== null) return;
-      void this.rebalance().finally(() => {
-        if (this.stopped === null) this.scheduleHeartbeat();
-      });
+      // The lease is renewed on its own first: a rebalance may wait for a long batch to finish.
+      void this.renewLease()
+        .then(() => this.rebalance())
+        .catch((error: unknown) => this.deps.logger.warn({ err: error, group: this.group, member: this.id }, 'heartbeat failed'))
+        .finally(() => {
+          if (this.stopped === null) this.scheduleHeartbeat();
+        });
     }, this.deps.heartbeatMs);
+  }
+
+  private async renewLease(): Promise<void> {
+    const { store, clock, group, topics, sessionTimeoutMs } = this.deps;
+    const leaseUntil = clock.now() + sessionTimeoutMs;
+    await store.root.transaction(() => {
+      // Only while still a member: a member that left (or was removed as dead) must rejoin through a rebalance.
+      if (store.members.get([group, this.id]) !== undefined) store.members.putSync([group, this.id], { topics, leaseUntil });
+    });
   }
 
   /** Runs one rebalance at a time; a request during one runs another right after. */

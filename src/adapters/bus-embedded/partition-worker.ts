@@ -9,8 +9,11 @@ import { createConsumedMessage } from '../../bus/message.js';
 import type { Clock, TimerHandle } from '../../ports/clock.js';
 import type { ConsumedMessage, SeekPosition } from '../../ports/event-bus.js';
 import type { Logger } from '../../ports/logger.js';
+import { createMetricEmitter } from '../../ports/telemetry.js';
 import type { LogStore } from './log-store.js';
 import { readMeta } from './log-store.js';
+
+const metrics = createMetricEmitter('bus');
 
 /** Safety net: an idle consumer looks at its partition this often even without a notification. */
 const IDLE_RECHECK_MS = 1000;
@@ -156,6 +159,7 @@ export class PartitionWorker {
     }
     if (batch.length === 0) return this.waitForWake(true, IDLE_RECHECK_MS);
     const outcome = await this.deps.processor({ topic, partition, messages: batch }, this.deps.signal);
+    metrics.count('messages_consumed', 'Messages handed to consumer handlers', { topic, group }, batch.length);
     if (outcome.next !== null && !(await this.commitInBackground(outcome.next))) return;
     if (outcome.error !== undefined) {
       this.deps.logger.warn({ err: outcome.error, topic, partition, group, memberId }, 'batch not finished; retrying');
