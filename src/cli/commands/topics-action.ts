@@ -121,7 +121,12 @@ export const consumeAction: Action = ({ args, options, io }) =>
       if (idleMs === undefined) throw new MiaRunError('MR_CLI_USAGE', `--idle "${opts.idle}" is not a duration`, { hint: 'for example 500ms, 2s or 1m' });
     }
     const group = opts.group ?? `mia-run-cli-${randomUUID().slice(0, 8)}`;
+    // A closed output (`| head`) ends the command like Ctrl-C: what was printed is committed.
+    const outputClosed = new AbortController();
+    const onOutputError = (): void => outputClosed.abort();
+    process.stdout.once('error', onOutputError);
     const consumed = await consumeTopic(bus, topic, {
+      signal: outputClosed.signal,
       group,
       fromBeginning: opts.fromBeginning === true,
       envelope: opts.envelope === true,
@@ -129,6 +134,7 @@ export const consumeAction: Action = ({ args, options, io }) =>
       ...(opts.max === undefined ? {} : { max: opts.max }),
       ...(idleMs === undefined ? {} : { idleMs }),
     });
+    process.stdout.off('error', onOutputError);
     io.stderr(`consumed ${consumed} message(s) from "${topic}" (group ${group})\n`);
     return 0;
   });

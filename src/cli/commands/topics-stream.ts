@@ -31,6 +31,8 @@ export interface ConsumeOptions {
   readonly max?: number;
   /** Stop after this many ms without a new message. */
   readonly idleMs?: number;
+  /** Stops consuming when aborted (the output was closed, e.g. `| head`). */
+  readonly signal?: AbortSignal;
 }
 
 /** Thrown by the handler to leave a batch uncommitted (past `--max`, or stopping). */
@@ -72,6 +74,8 @@ export async function consumeTopic(bus: EventBus, topic: string, options: Consum
   const onSignal = (): void => finish();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  options.signal?.addEventListener('abort', onSignal, { once: true });
+  if (options.signal?.aborted === true) finish();
   try {
     const subscription = await bus.subscribe({
       group: options.group,
@@ -94,6 +98,7 @@ export async function consumeTopic(bus: EventBus, topic: string, options: Consum
     clearTimeout(idleTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    options.signal?.removeEventListener('abort', onSignal);
   }
   return printed;
 }
