@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { acquireLogStore, releaseLogStore } from '../../../../src/adapters/bus-embedded/log-store.js';
+import { commitOffset, resolvePosition } from '../../../../src/adapters/bus-embedded/partition-worker.js';
+
+const root = mkdtempSync(join(tmpdir(), 'mia-run-bus-fencing-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+describe('embedded bus: commits and positions', () => {
+  it('refuses a commit from a member that no longer holds the partition claim', async () => {
+    const store = acquireLogStore(join(root, 'fence'));
+    await store.root.transaction(() => store.claims.putSync(['g', 't', 0], 'member-b'));
+    assert.equal(await commitOffset(store, 'g', 't', 0, 'member-a', 10), false);
+    assert.equal(store.offsets.get(['g', 't', 0]), undefined);
+    assert.equal(await commitOffset(store, 'g', 't', 0, 'member-b', 10), true);
+    assert.equal(await commitOffset(store, 'g', 't', 0, null, 3), true, 'an admin reset needs no claim');
+    assert.equal(store.offsets.get(['g', 't', 0]), 3);
+    await releaseLogStore(store);
+  });
+
+  it('resolves timestamps to the first message at or after them, clamped to the kept range', async () => {
+    const store = acquireLogStore(join(root, 'positions'));
+    await store.root.transaction(() => {
+      for (let o = 2; o < 6; o++) store.log.putSync(['t', 0, o], { t: 1000 * o, k: null, v: null, h: null, s: 0 });
+      store.meta.putSync(['t', 0], { start: 2, next: 6, bytes: 0 });
+    });
+    assert.equal(resolvePosition(store, 't', 0, 'beginning'), 2);
+    assert.equal(resolvePosition(store, 't', 0, 'end'), 6);
+    assert.equal(resolvePosition(store, 't', 0, { timestamp: 3500 }), 4);
+    assert.equal(resolvePosition(store, 't', 0, { timestamp: 0 }), 2);
+    assert.equal(resolvePosition(store, 't', 0, { timestamp: 99_999 }), 6);
+    assert.equal(resolvePosition(store, 't', 0, { offset: 0 }), 2);
+    assert.equal(resolvePosition(store, 't', 0, { offset: 100 }), 6);
+    await releaseLogStore(store);
+  });
+
+  it('shares one environment per directory in a process and closes it with the last user', async () => {
+    const a = acquireLogStore(join(root, 'shared'));
+    const b = acquireLogStore(join(root, 'shared'));
+    assert.equal(a, b);
+    await releaseLogStore(a);
+    await b.root.transaction(() => b.topics.putSync('still-open', { partitions: 1 }));
+    await releaseLogStore(b);
+    const c = acquireLogStore(join(root, 'shared'));
+    assert.notEqual(c, a);
+    assert.deepEqual(c.topics.get('still-open'), { partitions: 1 });
+    await releaseLogStore(c);
+  });
+});
