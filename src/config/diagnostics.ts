@@ -36,23 +36,28 @@ export function formatPath(path: readonly (string | number)[]): string {
   return out;
 }
 
-/** Levenshtein distance, bounded work for the short names of a descriptor. */
+/**
+ * Edit distance counting an insertion, deletion, substitution or swap of two neighbours as one edit
+ * (optimal string alignment), so the usual typos (`fats`, `kafak`, `prot`) are one edit away.
+ */
 export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, j) => j)];
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+      let best = Math.min((rows[i - 1]![j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (rows[i - 1]![j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, (rows[i - 2]![j - 2] ?? 0) + 1);
+      row[j] = best;
     }
-    previous = current;
+    rows.push(row);
   }
-  return previous[b.length] ?? 0;
+  return rows[a.length]![b.length] ?? 0;
 }
 
 /**
  * The candidate closest to `name`, or undefined when nothing is close enough to be a plausible typo
- * (case-insensitive; at most a third of the longer word may differ, minimum 2 edits).
+ * (case-insensitive; 1 edit for names up to 4 characters, 2 up to 8, 3 beyond).
  */
 export function closest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
@@ -66,7 +71,8 @@ export function closest(name: string, candidates: Iterable<string>): string | un
     }
   }
   if (best === undefined) return undefined;
-  const limit = Math.max(2, Math.floor(Math.max(name.length, best.length) / 3));
+  const length = Math.max(name.length, best.length);
+  const limit = length <= 4 ? 1 : length <= 8 ? 2 : 3;
   return bestDistance <= limit ? best : undefined;
 }
 

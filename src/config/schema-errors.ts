@@ -144,6 +144,33 @@ function draft(error: ErrorObject, root: unknown): Draft | undefined {
   }
 }
 
+/**
+ * A value that fails `oneOf`/`anyOf` gets errors from every alternative, most of them about forms the user
+ * did not mean. Keep the errors of the alternative the value is closest to: the one whose constant
+ * properties (`kind: bus`) match, else the one with the fewest errors.
+ */
+export function pickBranches(errors: readonly ErrorObject[]): ErrorObject[] {
+  let kept = [...errors];
+  for (const choice of errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf')) {
+    const branches = Array.isArray(choice.schema) ? (choice.schema as { $ref?: unknown }[]) : [];
+    const within = (e: ErrorObject): boolean => e.instancePath === choice.instancePath || e.instancePath.startsWith(`${choice.instancePath}/`);
+    const prefix = (i: number): string => (typeof branches[i]?.$ref === 'string' ? `${String(branches[i]?.$ref)}/` : `${choice.schemaPath}/${i}/`);
+    const byBranch = branches.map((_, i) => kept.filter((e) => e !== choice && within(e) && e.schemaPath.startsWith(prefix(i))));
+    if (byBranch.every((list) => list.length === 0)) {
+      continue; // several alternatives matched: the choice error itself is the message
+    }
+    const score = (list: ErrorObject[]): number => list.filter((e) => e.keyword === 'const').length * 1000 + list.length;
+    let best = 0;
+    byBranch.forEach((list, i) => {
+      if (score(list) < score(byBranch[best] ?? [])) best = i;
+    });
+    const dropped = new Set(byBranch.flatMap((list, i) => (i === best ? [] : list)));
+    dropped.add(choice);
+    kept = kept.filter((e) => !dropped.has(e));
+  }
+  return kept;
+}
+
 function optionalHint(hint: string | undefined): { hint?: string } {
   return hint === undefined ? {} : { hint };
 }
@@ -155,7 +182,7 @@ function optionalHint(hint: string | undefined): { hint?: string } {
 export function schemaDiagnostics(errors: readonly ErrorObject[], root: unknown, locator: Locator, ignored: readonly Path[] = []): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
-  for (const error of errors) {
+  for (const error of pickBranches(errors)) {
     // ajv reports a bad property name twice: once as the inner keyword, once as `propertyNames`.
     if (error.propertyName !== undefined) continue;
     const d = draft(error, root);
