@@ -65,7 +65,7 @@ describe('examples (built CLI)', { skip: builtDist ? false : 'run `npm run build
         });
         let status = 0;
         // Bounded polling: readiness follows the listening line closely.
-        for (let i = 0; i < 200 && status !== 200; i++) {
+        for (let i = 0; i < 1000 && status !== 200; i++) {
           status = await readyStatus(url);
           if (status !== 200) await new Promise((r) => setImmediate(r));
         }
