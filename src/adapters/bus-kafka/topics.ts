@@ -114,9 +114,16 @@ export function createTopicAdmin(admin: Admin, declared: () => Readonly<Record<s
         const retention = await retentionOf(names);
         const descriptor = declared();
         const out: TopicDescription[] = [];
+        // Offsets are one request per topic: ask for several at a time on clusters with many topics.
+        const marksByTopic = new Map<string, Map<number, { start: number; end: number }>>();
+        for (let i = 0; i < names.length; i += 16) {
+          const slice = names.slice(i, i + 16);
+          const fetched = await Promise.all(slice.map((name) => watermarks(name)));
+          slice.forEach((name, j) => marksByTopic.set(name, fetched[j]!));
+        }
         for (const name of names) {
           const meta = topics.find((t) => t.name === name);
-          const marks = await watermarks(name);
+          const marks = marksByTopic.get(name)!;
           const partitions = [...marks.entries()].sort(([a], [b]) => a - b).map(([partition, w]) => ({ partition, ...w }));
           const declaredConfig = descriptor[name] ?? known.get(name);
           const config: TopicConfig = {
