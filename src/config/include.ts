@@ -45,9 +45,17 @@ export async function resolveIncludes(root: SourceFile, read: ReadFile, cwd: str
     sources.push(source);
     seen.add(source.file);
     const includes = isRecord(source.value) ? source.value.include : undefined;
-    if (!Array.isArray(includes)) return; // a wrong type is reported by the schema
+    if (includes === undefined) return;
+    // The root's `include` is checked by the schema; an included file's is dropped from the merge, so here.
+    const badShape = (message: string, at: Path): void => {
+      if (source !== root) diagnostics.push(diagnostic({ code: 'MR_CONFIG_INCLUDE', message, path: formatPath(at), position: locateIn(source, at), hint: 'write include: [path/to/file.yaml, ...]' }));
+    };
+    if (!Array.isArray(includes)) return badShape('include must be a list of file paths', ['include']);
     for (const [i, entry] of includes.entries()) {
-      if (typeof entry !== 'string' || entry === '') continue;
+      if (typeof entry !== 'string' || entry === '') {
+        badShape('an include entry must be a file path', ['include', i]);
+        continue;
+      }
       const position = locateIn(source, ['include', i]);
       const file = resolve(dirname(source.file), entry);
       const display = displayPath(file, cwd);

@@ -89,3 +89,15 @@ test('through loadProject: config.files lists every file read, root first', asyn
   const result = await load({ 'project.yaml': `${HEADER}include: [more.yaml]\n`, 'more.yaml': 'upstreams: {}\n' });
   assert.deepEqual(result.config?.files.map((f) => f.split('/').pop()), ['project.yaml', 'more.yaml']);
 });
+
+test('an included file with a malformed include list is reported in that file', async () => {
+  const { diagnostics } = await merge({
+    'project.yaml': `${HEADER}include: [a.yaml, b.yaml]\n`,
+    'a.yaml': 'include: c.yaml\n',
+    'b.yaml': 'include: [3]\n',
+  });
+  assert.deepEqual(diagnostics.map((d) => `${d.position?.file}:${d.position?.line}:${d.position?.col} ${d.path}: ${d.message}`), [
+    'a.yaml:1:10 include: include must be a list of file paths',
+    'b.yaml:1:11 include[0]: an include entry must be a file path',
+  ]);
+});
