@@ -216,8 +216,9 @@ export class KafkaSubscription implements Subscription {
       if (via === undefined) await this.consumer.commitOffsets([{ topic, partition, offset: String(offset) }]);
       else await via(String(offset));
     } catch (err) {
-      // kafkajs rejoins the group when it sees a rebalance error; the uncommitted messages are redelivered.
-      if (isRebalanceError(err)) throw err;
+      // Inside eachBatch, kafkajs must see its own rebalance error to rejoin; the uncommitted messages are
+      // redelivered. Elsewhere (seek) the caller gets a retriable MR_BUS_REBALANCING.
+      if (via !== undefined && isRebalanceError(err)) throw err;
       throw toBusError(err, `committing offset ${offset} of ${topic}/${partition} for group "${this.group}"`, { topic, partition, group: this.group });
     }
   }
