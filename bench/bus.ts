@@ -56,6 +56,26 @@ async function rawLmdb(dir: string): Promise<number> {
   return rate;
 }
 
+/** Floor for the latency figure: one durable lmdb commit of a 1 KB value per message, at the same rate. */
+async function rawLmdbLatency(dir: string): Promise<{ p50: number; p99: number }> {
+  const root = open({ path: join(dir, 'raw-latency.mdb'), noSubdir: true });
+  const log = root.openDB<Buffer, number>('log', { encoding: 'binary' });
+  const total = RATE * SECONDS;
+  const samples: number[] = [];
+  const pending: Promise<unknown>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / RATE - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const t0 = performance.now();
+    pending.push(root.transaction(() => log.putSync(i, VALUE)).then(() => samples.push(performance.now() - t0)));
+  }
+  await Promise.all(pending);
+  await root.close();
+  const sorted = samples.sort((a, b) => a - b);
+  return { p50: pct(sorted, 50), p99: pct(sorted, 99) };
+}
+
 async function produce(bus: EventBus, topic: string): Promise<number> {
   const start = performance.now();
   const inFlight = new Set<Promise<unknown>>();
@@ -172,6 +192,8 @@ async function kafkaProducerAlone(brokers: string[]): Promise<number> {
 const dir = mkdtempSync(join(tmpdir(), 'mia-run-bench-bus-'));
 try {
   console.log(`EventBus benchmark: ${fmt(MESSAGES)} messages of 1 KB, ${PARTITIONS} partitions, data in ${dir}`);
+  const rawLat = await rawLmdbLatency(dir);
+  console.log(`raw lmdb  commit    p50 ${ms(rawLat.p50)}  p99 ${ms(rawLat.p99)} (one durable 1 KB commit each, ${fmt(RATE)}/s for ${SECONDS} s: the disk's floor)`);
   const raw = await rawLmdb(dir);
   results['raw.produce'] = raw;
   console.log(`raw lmdb  append    ${fmt(raw)} msg/s (same values, transaction size and in-flight count, no bus)`);

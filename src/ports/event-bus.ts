@@ -140,7 +140,10 @@ export interface HandlerContext {
    * (graceful stop); one that throws after the abort is not retried and its batch is redelivered later.
    */
   readonly signal: AbortSignal;
-  /** Which try this is for these messages, from 1 (retries of a failed batch count up). */
+  /**
+   * Which try this is for these messages, from 1. When a batch fails, its messages are retried one by one
+   * and each counts its own tries (a one-message batch continues at 2).
+   */
   readonly attempt: number;
 }
 
