@@ -1,0 +1,212 @@
+// Gateway benchmark (issue 7), every baseline measured in the same run with autocannon:
+//  (a) in-process dispatch: a trivial in-process route behind an endpoint with client-key auth + ACL + rate
+//      limit, vs the same route on bare Fastify (target >= 0.9x requests/s);
+//  (b) proxy: mia-run proxying to a local upstream vs @fastify/http-proxy vs calling the upstream directly
+//      (target >= 1.0x @fastify/http-proxy requests/s; added p99 < 1 ms at a moderate fixed rate);
+//  (c) BFF: one composed endpoint making three upstream calls vs a handler making them in sequence.
+// Servers run in child processes (the upstream in its own), autocannon in this one. On a shared machine
+// requests/s swing with the load of other processes, so each run also reports the server process's CPU
+// time per request (user + system, read from the child before and after): the cost the gateway adds.
+// Usage: node --import tsx bench/gateway.ts [--duration 3] [--connections 50] [--rate 1000]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import Fastify, { type FastifyPluginAsync } from 'fastify';
+import { Pool } from 'undici';
+import { createGateway } from '../src/gateway/index.js';
+import { silentLogger } from '../src/ports/logger.js';
+import { createRuntime } from '../src/runtime/create-runtime.js';
+import { fakeBackends } from '../test/helpers/fake-backends.js';
+import { projectConfig } from '../test/helpers/project-config.js';
+
+interface Result {
+  requests: { average: number };
+  latency: { p50: number; p99: number; average: number };
+  non2xx: number;
+  errors: number;
+}
+type Autocannon = (options: Record<string, unknown>) => Promise<Result>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const DURATION = arg('duration', 3);
+const CONNECTIONS = arg('connections', 50);
+const RATE = arg('rate', 1000);
+const KEY = 'bench-client-key';
+const policies = { timeouts: {}, retries: {}, circuitBreakers: {}, rateLimits: { lots: { requests: 10_000_000, per: 1000, key: 'client' as const } }, bulkheads: {} };
+
+const hello: FastifyPluginAsync = async (app) => {
+  app.get('/', async () => ({ hello: 'world' }));
+};
+
+async function listen(app: { listen(o: { port: number; host: string }): Promise<string> }): Promise<string> {
+  return app.listen({ port: 0, host: '127.0.0.1' });
+}
+
+/** Child-process side: starts one server kind and prints its URL. */
+async function serve(kind: string, upstream: string | undefined): Promise<string> {
+  const runtime = (overrides: Parameters<typeof projectConfig>[0], targets = new Map<string, FastifyPluginAsync>()) =>
+    createRuntime(projectConfig(overrides), {
+      port: 0,
+      logger: silentLogger,
+      backends: fakeBackends().factories,
+      capabilities: [
+        { name: 'gateway', role: 'gateway', create: createGateway },
+        { name: 'crud', role: 'crud', create: () => ({ name: 'crud', routes: targets, start: async () => {}, stop: async () => {}, health: async () => ({ name: 'crud', status: 'OK' }) }) },
+      ],
+    })
+      .start()
+      .then((r) => r.url);
+  switch (kind) {
+    case 'upstream': {
+      const body = JSON.stringify({ id: 1, name: 'item', price: 10, tags: ['a', 'b'] });
+      const server = createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }
+    case 'bare-fastify': {
+      const app = Fastify({ logger: false });
+      await app.register(hello, { prefix: '/api/hello' });
+      return listen(app);
+    }
+    case 'gateway-in-process':
+      return runtime(
+        {
+          auth: { apiKeys: [{ key: KEY, clientType: 'web' }] },
+          policies,
+          collections: [{ name: 'hello' }],
+          endpoints: [{ basePath: '/api/hello', target: { collection: 'hello' }, public: true, acl: 'clientType == "web" || groups.admin', rateLimit: 'lots' }],
+        },
+        new Map([['hello', hello]]),
+      );
+    case 'gateway-proxy':
+      return runtime({ upstreams: { up: { url: upstream!, policies: [] } }, endpoints: [{ basePath: '/api', target: { upstream: 'up' }, public: true }] });
+    case 'fastify-http-proxy': {
+      const app = Fastify({ logger: false });
+      const { default: proxy } = await import('@fastify/http-proxy');
+      await app.register(proxy, { upstream: upstream!, prefix: '/api', rewritePrefix: '/api' });
+      return listen(app);
+    }
+    case 'gateway-bff':
+      return runtime({
+        upstreams: { up: { url: upstream!, policies: [] } },
+        endpoints: [{ basePath: '/page', public: true, compose: ['a', 'b', 'c'].map((name) => ({ name, call: { upstream: 'up', path: `/${name}` } })) }],
+      });
+    case 'sequential-bff': {
+      const pool = new Pool(upstream!, { connections: 128 });
+      const app = Fastify({ logger: false });
+      app.get('/page', async () => {
+        const out: Record<string, unknown> = {};
+        for (const name of ['a', 'b', 'c']) out[name] = await (await pool.request({ method: 'GET', path: `/${name}` })).body.json();
+        return out;
+      });
+      return listen(app);
+    }
+    default:
+      throw new Error(`unknown server kind ${kind}`);
+  }
+}
+
+/** Parent side: starts a server kind in a child process and resolves with its URL. */
+function start(kind: string, upstream?: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--serve', kind, ...(upstream ? [upstream] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^URL (\S+)$/m.exec(out);
+      if (m) resolve({ url: m[1]!, child });
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
+  });
+}
+
+/** CPU microseconds (user + system) the child has used so far. */
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onData = (d: Buffer): void => {
+      const m = /^CPU (\d+)$/m.exec(d.toString());
+      if (!m) return;
+      child.stdout!.off('data', onData);
+      resolve(Number(m[1]));
+    };
+    child.stdout!.on('data', onData);
+    child.stdin!.write('cpu\n');
+  });
+}
+
+interface Measured extends Result {
+  /** Server CPU microseconds per request. */
+  cpuPerRequest: number;
+}
+
+async function measure(label: string, target: { url: string; child: ChildProcess }, path: string, options: Record<string, unknown> = {}): Promise<Measured> {
+  const url = target.url + path;
+  await autocannon({ url, connections: 10, duration: 1, ...options }); // warm-up (JIT, keep-alive pools)
+  const before = await cpuOf(target.child);
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...options });
+  const total = result.requests.average * DURATION;
+  const cpuPerRequest = total > 0 ? ((await cpuOf(target.child)) - before) / total : Number.NaN;
+  console.log(`  ${label.padEnd(40)} ${result.requests.average.toFixed(0).padStart(7)} req/s   p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms   server CPU ${cpuPerRequest.toFixed(0)} µs/req${result.non2xx || result.errors ? `   (non-2xx ${result.non2xx}, errors ${result.errors})` : ''}`);
+  return { ...result, cpuPerRequest };
+}
+
+async function main(): Promise<void> {
+  const children: ChildProcess[] = [];
+  const run = async (kind: string, upstream?: string): Promise<{ url: string; child: ChildProcess }> => {
+    const started = await start(kind, upstream);
+    children.push(started.child);
+    return started;
+  };
+  const stop = (): void => children.splice(0).forEach((c) => c.kill('SIGKILL'));
+  const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
+  try {
+    console.log(`gateway benchmark: ${DURATION} s per run, ${CONNECTIONS} connections (moderate load: ${RATE} req/s)`);
+    console.log('(a) in-process dispatch: auth (client key) + ACL + rate limit vs bare Fastify');
+    const bare = await measure('bare Fastify route', await run('bare-fastify'), '/api/hello');
+    stop();
+    const gw = await measure('mia-run endpoint -> in-process target', await run('gateway-in-process'), '/api/hello', { headers: { 'client-key': KEY } });
+    stop();
+
+    console.log('(b) proxy to a local upstream');
+    const upstream = await run('upstream');
+    const direct = await measure('direct to the upstream', upstream, '/api/x');
+    const httpProxyServer = await run('fastify-http-proxy', upstream.url);
+    const httpProxy = await measure('@fastify/http-proxy', httpProxyServer, '/api/x');
+    const gatewayProxy = await run('gateway-proxy', upstream.url);
+    const gwProxy = await measure('mia-run proxy', gatewayProxy, '/api/x');
+    const moderate = { connections: 10, overallRate: RATE };
+    const directModerate = await measure(`direct, ${RATE} req/s`, upstream, '/api/x', moderate);
+    const proxyModerate = await measure(`mia-run proxy, ${RATE} req/s`, gatewayProxy, '/api/x', moderate);
+    const httpProxyModerate = await measure(`@fastify/http-proxy, ${RATE} req/s`, httpProxyServer, '/api/x', moderate);
+
+    console.log('(c) BFF: three upstream calls');
+    const composed = await measure('mia-run compose (parallel)', await run('gateway-bff', upstream.url), '/page');
+    const sequential = await measure('handler calling them in sequence', await run('sequential-bff', upstream.url), '/page');
+
+    console.log('ratios (requests/s; server CPU per request in brackets, lower is cheaper)');
+    console.log(`  (a) in-process / bare Fastify:           ${ratio(gw.requests.average, bare.requests.average)} [CPU ${ratio(gw.cpuPerRequest, bare.cpuPerRequest)}] (target >= 0.90x)`);
+    console.log(`  (b) mia-run proxy / @fastify/http-proxy: ${ratio(gwProxy.requests.average, httpProxy.requests.average)} [CPU ${ratio(gwProxy.cpuPerRequest, httpProxy.cpuPerRequest)}] (target >= 1.00x)`);
+    console.log(`  (b) mia-run proxy / direct:              ${ratio(gwProxy.requests.average, direct.requests.average)}`);
+    console.log(`  (b) added p99 at ${RATE} req/s: mia-run ${(proxyModerate.latency.p99 - directModerate.latency.p99).toFixed(2)} ms, @fastify/http-proxy ${(httpProxyModerate.latency.p99 - directModerate.latency.p99).toFixed(2)} ms (target < 1 ms); p50 ${directModerate.latency.p50} / ${proxyModerate.latency.p50} / ${httpProxyModerate.latency.p50} ms`);
+    console.log(`  (c) compose / sequential:                ${ratio(composed.requests.average, sequential.requests.average)} [CPU ${ratio(composed.cpuPerRequest, sequential.cpuPerRequest)}]; mean latency ${composed.latency.average.toFixed(2)} vs ${sequential.latency.average.toFixed(2)} ms`);
+  } finally {
+    stop();
+  }
+}
+
+if (process.argv[2] === '--serve') {
+  const url = await serve(process.argv[3]!, process.argv[4]);
+  console.log(`URL ${url}`);
+  process.once('SIGTERM', () => process.exit(0)); // a clean exit, so --cpu-prof can write its profile
+  process.stdin.on('data', () => {
+    const { user, system } = process.cpuUsage();
+    console.log(`CPU ${user + system}`);
+  });
+} else {
+  await main();
+}
