@@ -78,6 +78,7 @@ async function load(file: string, options: LoadOptions): Promise<LoadResult> {
     sourceFile: absolute,
     files: included.sources.map((s) => s.file),
     position: (path) => locator.position(path),
+    fileOf: (path) => locator.sourceOf(path).file,
   });
   diagnostics.push(...normalized.diagnostics.filter(fresh));
   const shapeIsValid = schemaProblems.length === 0 && interpolated.failed.length === 0;

@@ -4,6 +4,7 @@
  * present, a `default` embedded database and an embedded bus when none is declared. Sections owned by
  * capabilities that normalize their own slice are passed through as plain data.
  */
+import { dirname, resolve } from 'node:path';
 import { diagnostic, formatPath } from './diagnostics.js';
 import type { Path } from './locate.js';
 import type {
@@ -35,6 +36,8 @@ export interface NormalizeInput {
   readonly sourceFile: string;
   readonly files: readonly string[];
   readonly position: (path: Path) => SourcePosition;
+  /** Absolute path of the file that declares `path` (relative directories start from it). */
+  readonly fileOf: (path: Path) => string;
 }
 
 const rec = (v: unknown): Raw => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Raw) : {});
@@ -52,6 +55,8 @@ export function normalize(input: NormalizeInput): NormalizeResult {
     diagnostics.push(diagnostic({ code: 'MR_CONFIG_INVALID_VALUE', path: formatPath(path), message: `${JSON.stringify(value)} is not ${what}`, position: input.position(path) }));
     return 0;
   };
+  const directory = (value: unknown, path: Path): { path?: string } =>
+    value === undefined ? {} : { path: resolve(dirname(input.fileOf(path)), String(value)) };
   const duration = unit(parseDuration, 'a duration');
   const size = unit(parseSize, 'a size');
   const percent = unit(parsePercentage, 'a percentage from 0 to 100');
@@ -83,7 +88,7 @@ export function normalize(input: NormalizeInput): NormalizeResult {
             ...(d.database === undefined ? {} : { database: String(d.database) }),
             connectTimeout: duration(d.connectTimeout, '10s', [...path, 'connectTimeout']),
           }
-        : { kind: 'embedded', ...(d.path === undefined ? {} : { path: String(d.path) }) };
+        : { kind: 'embedded', ...directory(d.path, [...path, 'path']) };
   }
   if (databases.default === undefined) databases.default = { kind: 'embedded' };
 
@@ -109,7 +114,7 @@ export function normalize(input: NormalizeInput): NormalizeResult {
           ...(b.sasl === undefined ? {} : { sasl: b.sasl as NonNullable<Extract<BusConfig, { kind: 'kafka' }>['sasl']> }),
           topics,
         }
-      : { kind: 'embedded', ...(b.path === undefined ? {} : { path: String(b.path) }), topics };
+      : { kind: 'embedded', ...directory(b.path, ['bus', 'path']), topics };
 
   const p = rec(raw.policies);
   const policies: PoliciesConfig = {

@@ -58,7 +58,7 @@ export interface ServerConfig {
 
 export interface EmbeddedDatabaseConfig {
   readonly kind: 'embedded';
-  /** Directory of this database; default `<data-dir>/<name>`. */
+  /** Absolute directory of this database (a relative `path` starts from the declaring file); default `<data-dir>/<name>`. */
   readonly path?: string;
 }
 

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HEADER, lines, load } from './files.js';
+import { join } from 'node:path';
+import { loadProject } from '../../../src/config/load-project.js';
+import { HEADER, lines, load, withFiles } from './files.js';
 
 test('a minimal descriptor gets every default: server, embedded default database, embedded bus, empty policies', async () => {
   const { config, diagnostics } = await load({ 'project.yaml': HEADER });
@@ -101,4 +103,17 @@ test('schema problems and reference problems are listed together in one run', as
 test('on a descriptor that failed the schema, a rule that throws is not reported as a bug', async () => {
   const result = await load({ 'project.yaml': `${HEADER}server: { port: http }\n` }, { rules: [{ name: 'fragile', check: () => { throw new TypeError('x is undefined'); } }] });
   assert.deepEqual(result.diagnostics.map((d) => d.code), ['MR_CONFIG_SCHEMA']);
+});
+
+test('relative embedded paths start from the file that declares them', async () => {
+  await withFiles(
+    { 'project.yaml': `${HEADER}include: [conf/storage.yaml]\nbus: { path: ./log }\n`, 'conf/storage.yaml': 'databases:\n  orders: { path: ../data/orders }\n  abs: { path: /var/lib/mia/abs }\n' },
+    async (dir) => {
+      const { config, diagnostics } = await loadProject('project.yaml', { env: {}, cwd: dir });
+      assert.deepEqual(diagnostics, []);
+      assert.deepEqual(config?.databases.orders, { kind: 'embedded', path: join(dir, 'data/orders') });
+      assert.deepEqual(config?.databases.abs, { kind: 'embedded', path: '/var/lib/mia/abs' });
+      assert.equal(config?.bus.kind === 'embedded' ? config.bus.path : undefined, join(dir, 'log'));
+    },
+  );
 });
