@@ -74,7 +74,7 @@ export class KafkaEventBus implements EventBus {
       createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: this.tuning.retries, initialRetryTime: this.tuning.initialRetryTime },
     });
-    this.topics = createTopicAdmin(this.admin, () => this.config.topics);
+    this.topics = createTopicAdmin(this.admin, () => this.config.topics, () => this.clock.now());
     this.publisher = createPublisher({
       producer: this.producer,
       clock: this.clock,

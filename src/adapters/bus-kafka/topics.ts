@@ -1,7 +1,7 @@
 /**
  * Topic administration through one shared kafkajs admin client: creating the descriptor's topics
  * (partitions, `retention.ms`, `retention.bytes`), describing topics with their offsets, and a cache of
- * partition counts for the publisher.
+ * partition counts for the publisher (re-read every 5 minutes, so added partitions are picked up).
  */
 import type { Admin, ITopicConfig } from 'kafkajs';
 import type { TopicConfig } from '../../config/types.js';
@@ -31,13 +31,16 @@ export interface TopicAdmin {
   watermarks(topic: string): Promise<Map<number, { start: number; end: number }>>;
 }
 
-export function createTopicAdmin(admin: Admin, declared: () => Readonly<Record<string, TopicConfig>>): TopicAdmin {
-  const partitionCounts = new Map<string, number>();
+/** Partition counts are re-read after this long, like Kafka clients' `metadata.max.age.ms`. */
+const PARTITIONS_MAX_AGE_MS = 300_000;
+
+export function createTopicAdmin(admin: Admin, declared: () => Readonly<Record<string, TopicConfig>>, now: () => number): TopicAdmin {
+  const partitionCounts = new Map<string, { count: number; at: number }>();
   const known = new Map<string, TopicConfig>();
 
   async function partitionsOf(topic: string): Promise<number> {
     const cached = partitionCounts.get(topic);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined && now() - cached.at < PARTITIONS_MAX_AGE_MS) return cached.count;
     let count = 0;
     try {
       // Asking for an unknown topic by name makes kafkajs retry for a long while; the topic list answers at once.
@@ -49,7 +52,7 @@ export function createTopicAdmin(admin: Admin, declared: () => Readonly<Record<s
       throw toBusError(err, `reading metadata of "${topic}"`, { topic });
     }
     if (count === 0) throw toBusError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', message: 'not found' }, `reading metadata of "${topic}"`, { topic });
-    partitionCounts.set(topic, count);
+    partitionCounts.set(topic, { count, at: now() });
     return count;
   }
 
