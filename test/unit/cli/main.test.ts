@@ -147,3 +147,12 @@ test('"help <command>" shows that command\'s help', async () => {
   assert.equal(await runCli(['help', 'validate'], c.io), 0);
   assert.match(c.out(), /^Usage: mia-run validate \[options\] <file\.\.\.>/);
 });
+
+test('validate exit codes: 0 valid or warnings only, 1 any error, 2 when the checker itself failed (MR_INTERNAL)', async () => {
+  const { exitCodeFor } = await import('../../../src/cli/commands/validate-action.js');
+  const d = (code: 'MR_CONFIG_SCHEMA' | 'MR_INTERNAL', severity: 'error' | 'warning' = 'error') => ({ code, severity, path: '', message: 'm' });
+  assert.equal(exitCodeFor([{ file: 'a', diagnostics: [] }]), 0);
+  assert.equal(exitCodeFor([{ file: 'a', diagnostics: [d('MR_CONFIG_SCHEMA', 'warning')] }]), 0);
+  assert.equal(exitCodeFor([{ file: 'a', diagnostics: [] }, { file: 'b', diagnostics: [d('MR_CONFIG_SCHEMA')] }]), 1);
+  assert.equal(exitCodeFor([{ file: 'a', diagnostics: [d('MR_CONFIG_SCHEMA')] }, { file: 'b', diagnostics: [d('MR_INTERNAL')] }]), 2);
+});
