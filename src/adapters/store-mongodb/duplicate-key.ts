@@ -107,6 +107,13 @@ function candidateFromOp(op: unknown): Document | undefined {
   return op;
 }
 
+/** The filter and update of a bulk update entry `{ q, u }` (a replacement `u` counts as a `$set` of it). */
+function updateFromOp(op: unknown): Pick<DuplicateKeyContext, 'filter' | 'update'> {
+  if (!isRecord(op) || !isRecord(op.q) || !isRecord(op.u)) return {};
+  const isOperators = Object.keys(op.u).some((key) => key.startsWith('$'));
+  return { filter: op.q, update: isOperators ? op.u : { $set: op.u } };
+}
+
 /** `updated`: the candidate is an existing document's new version, so its own `_id` is no conflict. */
 async function probe(indexes: readonly IndexDescription[], candidate: Document, updated: boolean, ctx: DuplicateKeyContext): Promise<IndexDescription | undefined> {
   for (const index of indexes) {
@@ -143,7 +150,7 @@ export async function duplicateKeyError(error: unknown, ctx: DuplicateKeyContext
   if (index === undefined && named !== undefined) index = indexes.find((i) => i.name === named) ?? { name: named, key: facts.keyPattern ?? {} };
 
   const inserted = ctx.document ?? candidateFromOp(facts.op);
-  const candidate = inserted ?? (await estimateUpdated(ctx));
+  const candidate = inserted ?? (await estimateUpdated(ctx.filter === undefined ? { ...ctx, ...updateFromOp(facts.op) } : ctx));
   if (index === undefined && candidate !== undefined) index = await probe(indexes, candidate, inserted === undefined, ctx);
 
   let key = facts.keyValue;

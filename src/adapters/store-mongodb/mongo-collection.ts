@@ -4,6 +4,7 @@
  * it belongs to a transaction scope.
  */
 import { ObjectId } from 'bson';
+import { MongoError } from 'mongodb';
 import type { AnyBulkWriteOperation, ClientSession, Db, Collection as DriverCollection, Document as DriverDocument, Filter as DriverFilter } from 'mongodb';
 import { MiaRunError } from '../../errors.js';
 import type { Clock } from '../../ports/clock.js';
@@ -75,12 +76,16 @@ export class MongoCollection implements Collection {
   }
 
   /** Runs a driver call, mapping its errors; duplicate keys become `MR_STORE_DUPLICATE_KEY` naming the index. */
-  private async run<T>(kind: OperationKind, call: (c: DriverCollection<DriverDocument>) => Promise<T>, dup: Omit<DuplicateKeyContext, 'collection' | 'session'> = {}): Promise<T> {
+  private async run<T>(kind: OperationKind, call: (c: DriverCollection<DriverDocument>) => Promise<T>, dup: Omit<DuplicateKeyContext, 'collection'> = {}): Promise<T> {
     const collection = this.driver();
     try {
       return await call(collection);
     } catch (error) {
-      if (isDuplicateKeyError(error) || (this.store.isFerretDb() && isFerretDbUniqueViolation(error))) throw await duplicateKeyError(error, { collection, ...this.options, ...dup });
+      // Inside a transaction, errors the driver's withTransaction retries on must reach it unmapped; the
+      // store maps whatever is left when the transaction gives up.
+      if (this.session !== undefined && error instanceof MongoError && (error.hasErrorLabel('TransientTransactionError') || error.hasErrorLabel('UnknownTransactionCommitResult'))) throw error;
+      // Details are looked up outside the session: a failed write has already aborted a MongoDB transaction.
+      if (isDuplicateKeyError(error) || (this.store.isFerretDb() && isFerretDbUniqueViolation(error))) throw await duplicateKeyError(error, { collection, ...dup });
       throw mapMongoError(error, kind, this.context);
     }
   }

@@ -5,7 +5,7 @@
  * `buildInfo` to narrow the declared features to what this server really offers (transactions and change
  * streams need a replica set or mongos; FerretDB offers none of the optional features).
  */
-import { type Db, MongoClient, type MongoClientOptions } from 'mongodb';
+import { type Db, MongoClient, type MongoClientOptions, MongoError } from 'mongodb';
 import type { MongoDatabaseConfig } from '../../config/types.js';
 import { MiaRunError } from '../../errors.js';
 import type { Clock } from '../../ports/clock.js';
@@ -177,6 +177,8 @@ export class MongoDocumentStore implements DocumentStore {
       // UnknownTransactionCommitResult, as the port allows.
       return await session.withTransaction(() => fn(scope));
     } catch (error) {
+      // The callback's own errors are rethrown as they are; only the driver's are mapped.
+      if (!(error instanceof MongoError)) throw error;
       throw mapMongoError(error, 'update', `database "${this.name}" transaction`);
     } finally {
       await session.endSession().catch(() => undefined);

@@ -63,6 +63,24 @@ describe('MongoDocumentStore against a server', { skip }, () => {
     assert.equal(await people.count({ email: 'a@example.com' }), 1);
   });
 
+  it('reports a duplicate caused by a bulk update, and names the index of a later document of insertMany', async () => {
+    const people = store.collection('people');
+    await people.insertOne({ email: 'c@example.com' });
+    await assert.rejects(people.bulkWrite([{ updateOne: { filter: { email: 'c@example.com' }, update: { $set: { email: 'a@example.com' } } } }]), (error: unknown) => {
+      assert.ok(error instanceof MiaRunError && error.code === 'MR_STORE_DUPLICATE_KEY');
+      // FerretDB v1 reports this one as InternalError without the failing operation, so only MongoDB names the index.
+      if (store.serverInfo?.ferretdbVersion === undefined) assert.equal(error.details?.index, 'by_email');
+      assert.equal(error.details?.collection, 'people');
+      return true;
+    });
+    await assert.rejects(people.insertMany([{ email: 'd@example.com' }, { email: 'd@example.com' }]), (error: unknown) => {
+      assert.ok(error instanceof MiaRunError && error.code === 'MR_STORE_DUPLICATE_KEY');
+      assert.deepEqual([error.details?.index, error.details?.key], ['by_email', { email: 'd@example.com' }]);
+      return true;
+    });
+    assert.equal(await people.count({ email: 'd@example.com' }), 1, 'ordered: the first document stays');
+  });
+
   it('refuses $-prefixed field names and invalid collection names like the embedded store', async () => {
     await assert.rejects(store.collection('people').insertOne({ $where: 1 }), (error: unknown) => error instanceof MiaRunError && error.code === 'MR_STORE_INVALID_DOCUMENT');
     assert.throws(() => store.collection('system.users'), (error: unknown) => error instanceof MiaRunError && error.code === 'MR_STORE_INVALID_QUERY');
