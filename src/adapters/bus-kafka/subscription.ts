@@ -7,15 +7,16 @@
  * Work on one partition (a piece and its commit, or a `seek` and its commit) runs under a per-partition FIFO
  * lock, so a seek lands after the in-flight piece and the pieces after it see the batch is stale.
  */
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { createConsumedMessage } from '../../bus/message.js';
+import type { Consumer, Kafka } from 'kafkajs';
 import { createBatchProcessor, type BatchOutcome } from '../../bus/dead-letter.js';
 import { MiaRunError } from '../../errors.js';
 import type { Clock } from '../../ports/clock.js';
-import type { ConsumedMessage, EventBus, SeekPosition, SubscribeOptions, Subscription, TopicPartition } from '../../ports/event-bus.js';
+import type { EventBus, SeekPosition, SubscribeOptions, Subscription, TopicPartition } from '../../ports/event-bus.js';
 import type { Logger } from '../../ports/logger.js';
 import type { KafkaTuning } from './client.js';
 import { isRebalanceError, toBusError } from './errors.js';
+import { toConsumedMessage } from './messages.js';
+import { PartitionLocks } from './partition-locks.js';
 
 /** Milliseconds a partition rests after a batch that could not be finished (dead letters off or failing). */
 const UNFINISHED_BACKOFF_MS = 1000;
@@ -35,35 +36,11 @@ export interface SubscriptionDeps {
   readonly onStopped: (subscription: KafkaSubscription) => void;
 }
 
-function headerText(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (Array.isArray(value)) return headerText(value[value.length - 1]);
-  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
-}
-
-/** A kafkajs message as the port's `ConsumedMessage` (exported for tests). */
-export function toConsumedMessage(topic: string, partition: number, m: KafkaMessage): ConsumedMessage {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(m.headers ?? {})) {
-    const text = headerText(value);
-    if (text !== undefined) headers[name] = text;
-  }
-  return createConsumedMessage({
-    topic,
-    partition,
-    offset: Number(m.offset),
-    key: m.key === null ? null : m.key.toString('utf8'),
-    value: m.value,
-    headers,
-    timestamp: Number(m.timestamp),
-  });
-}
-
 export class KafkaSubscription implements Subscription {
   readonly group: string;
   private readonly consumer: Consumer;
   private readonly abort = new AbortController();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new PartitionLocks();
   private readonly failures = new Map<string, number>();
   private assigned: TopicPartition[] = [];
   private paused_ = false;
@@ -119,7 +96,7 @@ export class KafkaSubscription implements Subscription {
     const mine = this.assigned.filter((tp) => tp.topic === topic);
     await Promise.all(
       mine.map((tp) =>
-        this.withLock(tp.topic, tp.partition, async () => {
+        this.locks.run(tp.topic, tp.partition, async () => {
           const offset = offsets.get(tp.partition);
           if (offset === undefined) return;
           // The seek moves the fetch position (and marks in-flight batches stale); the commit makes it stick.
@@ -184,7 +161,7 @@ export class KafkaSubscription implements Subscription {
           for (let i = 0; i < messages.length; i += maxBatch) {
             if (!isRunning() || isStale() || this.paused_ || this.abort.signal.aborted) return;
             const piece = messages.slice(i, i + maxBatch);
-            const outcome = await this.withLock(topic, partition, async (): Promise<BatchOutcome | 'stale'> => {
+            const outcome = await this.locks.run(topic, partition, async (): Promise<BatchOutcome | 'stale'> => {
               if (isStale()) return 'stale';
               const result = await processor({ topic, partition, messages: piece }, this.abort.signal);
               if (result.next !== null) {
@@ -249,7 +226,7 @@ export class KafkaSubscription implements Subscription {
       // A rebalance or a stop got in the way; the next join tries again.
       deps.logger.debug({ err, group: this.group }, 'start positions not stored');
     });
-    for (const tp of assigned) void this.withLock(tp.topic, tp.partition, () => fixing);
+    for (const tp of assigned) void this.locks.run(tp.topic, tp.partition, () => fixing);
   }
 
   /** Rests the partition (kafkajs pause) and refetches from the first unfinished message afterwards. */
@@ -263,20 +240,5 @@ export class KafkaSubscription implements Subscription {
     this.deps.clock.setTimeout(() => {
       if (!this.paused_ && this.stopping === undefined) resume();
     }, UNFINISHED_BACKOFF_MS);
-  }
-
-  private withLock<T>(topic: string, partition: number, work: () => Promise<T>): Promise<T> {
-    const key = `${topic}:${partition}`;
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const settled = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.locks.set(key, settled);
-    void settled.then(() => {
-      if (this.locks.get(key) === settled) this.locks.delete(key);
-    });
-    return next;
   }
 }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { logLevel } from 'kafkajs';
 import { DEFAULT_TUNING, kafkaClientConfig } from '../../../../src/adapters/bus-kafka/client.js';
 import { kafkaLogCreator, levelOf } from '../../../../src/adapters/bus-kafka/log-creator.js';
-import { toConsumedMessage } from '../../../../src/adapters/bus-kafka/subscription.js';
+import { toConsumedMessage } from '../../../../src/adapters/bus-kafka/messages.js';
 import { topicCreation } from '../../../../src/adapters/bus-kafka/topics.js';
 import type { KafkaBusConfig } from '../../../../src/config/types.js';
 import { silentLogger, type LogFn, type Logger } from '../../../../src/ports/logger.js';
