@@ -1,0 +1,216 @@
+// CRUD benchmark (issue 6), baseline measured in the same run with autocannon: the mia-run CRUD routes of a
+// collection vs a hand-written Fastify server doing the same store calls (same embedded store, same data):
+// GET /:id, list with a filter and _l=25 over --docs documents (default 100,000), POST /, PATCH /:id.
+// Each server runs in a child process (one core), autocannon in this one. Targets: >= 0.8x the baseline
+// requests/s on every route; on the embedded store >= 10,000 GET /:id requests/s with p99 < 10 ms.
+// Usage: node --import tsx bench/crud.ts [--duration 5] [--connections 20] [--docs 100000]
+//        MONGODB_URL=... adds the same table on the MongoDB adapter (random database, dropped afterwards).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ObjectId } from 'bson';
+import Fastify from 'fastify';
+import { createEmbeddedDocumentStore } from '../src/adapters/store-embedded/index.js';
+import { createMongoDocumentStore } from '../src/adapters/store-mongodb/index.js';
+import type { CollectionDefinition } from '../src/config/sections/collections.js';
+import { createCrud } from '../src/crud/index.js';
+import { installErrorMapper } from '../src/http/error-mapper.js';
+import { systemClock } from '../src/ports/clock.js';
+import type { DocumentStore } from '../src/ports/document-store.js';
+import { silentLogger } from '../src/ports/logger.js';
+import { projectConfig } from '../test/helpers/project-config.js';
+
+interface Result {
+  requests: { average: number };
+  latency: { p50: number; p99: number; average: number };
+  non2xx: number;
+  errors: number;
+}
+type Autocannon = (options: Record<string, unknown>) => Promise<Result>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const DURATION = arg('duration', 5);
+const CONNECTIONS = arg('connections', 20);
+const DOCS = arg('docs', 100_000);
+const CATEGORIES = 200;
+
+const products: CollectionDefinition = {
+  name: 'products',
+  endpointBasePath: '/products',
+  defaultState: 'PUBLIC',
+  fields: [
+    { name: 'sku', type: 'string', required: true },
+    { name: 'name', type: 'string', required: true },
+    { name: 'price', type: 'number' },
+    { name: 'category', type: 'string' },
+    { name: 'tags', type: 'Array', items: { type: 'string' } },
+  ],
+  indexes: [
+    { name: 'sku_unique', type: 'normal', unique: true, fields: [{ name: 'sku', order: 1 }] },
+    { name: 'by_category', type: 'normal', fields: [{ name: 'category', order: 1 }] },
+  ],
+};
+
+function openStore(kind: string, where: string): DocumentStore {
+  if (kind === 'mongodb') return createMongoDocumentStore('default', { kind: 'mongodb', url: process.env.MONGODB_URL ?? '', database: where, connectTimeout: 10_000 }, { clock: systemClock, logger: silentLogger });
+  return createEmbeddedDocumentStore('default', { kind: 'embedded', path: where }, { dataDir: where, clock: systemClock, logger: silentLogger });
+}
+
+/** Child-process side: one server over the seeded store; prints its URL. */
+async function serve(server: string, kind: string, where: string): Promise<void> {
+  const store = openStore(kind, where);
+  await store.start();
+  const app = Fastify({ bodyLimit: 1 << 20 });
+  if (server === 'mia-run') {
+    const crud = createCrud({
+      config: projectConfig({ collections: [products] }), stores: new Map([['default', store]]), bus: store, logger: silentLogger,
+      clock: systemClock, dataDir: where, roles: ['crud'], targets: { get: () => undefined, list: () => [] },
+    });
+    await crud.start();
+    installErrorMapper(app);
+    await app.register(crud.routes.get('products')!, { prefix: '/products' });
+  } else {
+    // The hand-written baseline: the same store calls and answers, no descriptor, no checks.
+    const c = store.collection('products');
+    const wire = (doc: Record<string, unknown>) => doc;
+    app.get<{ Params: { id: string } }>('/products/:id', async (req, reply) => {
+      if (!ObjectId.isValid(req.params.id)) return reply.code(404).send({ error: 'not found' });
+      const doc = await c.findOne({ _id: new ObjectId(req.params.id), __STATE__: 'PUBLIC' });
+      return doc === null ? reply.code(404).send({ error: 'not found' }) : wire(doc);
+    });
+    app.get<{ Querystring: { category?: string; _l?: string } }>('/products/', async (req) =>
+      c.find({ category: req.query.category, __STATE__: 'PUBLIC' }, { limit: Number(req.query._l ?? 25) }).toArray());
+    app.post<{ Body: Record<string, unknown> }>('/products/', async (req) => {
+      const now = new Date();
+      const doc = { _id: new ObjectId(), ...req.body, __STATE__: 'PUBLIC', creatorId: 'public', createdAt: now, updaterId: 'public', updatedAt: now };
+      await c.insertOne(doc);
+      return { _id: doc._id };
+    });
+    app.patch<{ Params: { id: string }; Body: Record<string, Record<string, unknown>> }>('/products/:id', async (req, reply) => {
+      const doc = await c.findOneAndUpdate({ _id: new ObjectId(req.params.id), __STATE__: 'PUBLIC' }, { $set: { ...req.body.$set, updaterId: 'public', updatedAt: new Date() } }, { returnDocument: 'after' });
+      return doc === null ? reply.code(404).send({ error: 'not found' }) : doc;
+    });
+  }
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  process.stdout.write(`${url}\n`);
+  process.on('SIGTERM', () => void app.close().then(() => store.close()).then(() => process.exit(0)));
+}
+
+async function seed(kind: string, where: string): Promise<string[]> {
+  const store = openStore(kind, where);
+  await store.start();
+  const c = store.collection('products');
+  await c.ensureIndexes([{ name: 'sku_unique', key: { sku: 1 }, unique: true }, { name: 'by_category', key: { category: 1 } }]);
+  const ids: string[] = [];
+  const now = new Date();
+  for (let start = 0; start < DOCS; start += 1000) {
+    const batch = [];
+    for (let i = start; i < Math.min(DOCS, start + 1000); i++) {
+      const _id = new ObjectId();
+      if (i % 100 === 0) ids.push(_id.toHexString());
+      batch.push({ _id, sku: `sku-${i}`, name: `Product ${i}`, price: i % 997, category: `cat-${i % CATEGORIES}`, tags: ['a', 'b'], __STATE__: 'PUBLIC', creatorId: 'seed', createdAt: now, updaterId: 'seed', updatedAt: now });
+    }
+    await c.insertMany(batch);
+  }
+  await store.close();
+  return ids;
+}
+
+function startServer(server: string, kind: string, where: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--serve', server, kind, where], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${server} server exited with ${code}`)));
+    child.stdout!.once('data', (d: Buffer) => resolve({ url: d.toString().trim(), child }));
+  });
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+let counter = 0;
+const pick = (ids: readonly string[]): string => ids[Math.floor(Math.random() * ids.length)]!;
+
+function scenarios(ids: readonly string[], tag: string) {
+  return {
+    'GET /:id': { requests: [{ method: 'GET', setupRequest: (r: Record<string, unknown>) => ({ ...r, path: `/products/${pick(ids)}` }) }] },
+    'GET /?category=&_l=25': { requests: [{ method: 'GET', setupRequest: (r: Record<string, unknown>) => ({ ...r, path: `/products/?category=cat-${Math.floor(Math.random() * CATEGORIES)}&_l=25` }) }] },
+    'POST /': {
+      requests: [{
+        method: 'POST', path: '/products/', headers: { 'content-type': 'application/json' },
+        setupRequest: (r: Record<string, unknown>) => ({ ...r, body: JSON.stringify({ sku: `new-${tag}-${counter++}`, name: 'New', price: 1, category: 'cat-new', tags: ['x'] }) }),
+      }],
+    },
+    'PATCH /:id': {
+      requests: [{
+        method: 'PATCH', headers: { 'content-type': 'application/json' },
+        setupRequest: (r: Record<string, unknown>) => ({ ...r, path: `/products/${pick(ids)}`, body: JSON.stringify({ $set: { price: Math.floor(Math.random() * 1000) } }) }),
+      }],
+    },
+  };
+}
+
+async function measure(kind: string, where: string, ids: readonly string[]): Promise<void> {
+  const results: Record<string, Record<string, Result>> = {};
+  for (const server of ['baseline', 'mia-run']) {
+    const { url, child } = await startServer(server, kind, where);
+    try {
+      for (const [name, scenario] of Object.entries(scenarios(ids, `${kind}-${server}`))) {
+        await autocannon({ url, connections: CONNECTIONS, duration: 1, ...scenario }); // warm-up
+        const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...scenario });
+        if (result.non2xx > 0 || result.errors > 0) console.warn(`  ${server} ${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+        (results[name] ??= {})[server] = result;
+      }
+    } finally {
+      await stopServer(child);
+    }
+  }
+  console.log(`\nstore: ${kind}, ${DOCS} documents, ${CONNECTIONS} connections, ${DURATION}s per run`);
+  console.log('route                    baseline req/s   mia-run req/s   ratio   mia-run p50/p99 ms   target');
+  for (const [name, byServer] of Object.entries(results)) {
+    const base = byServer.baseline!;
+    const mine = byServer['mia-run']!;
+    const ratio = mine.requests.average / base.requests.average;
+    const extra = kind === 'embedded' && name === 'GET /:id' ? ` and >= 10000 req/s, p99 < 10 ms: ${mine.requests.average >= 10_000 && mine.latency.p99 < 10 ? 'ok' : 'MISSED'}` : '';
+    console.log(`${name.padEnd(24)} ${base.requests.average.toFixed(0).padStart(14)} ${mine.requests.average.toFixed(0).padStart(15)} ${ratio.toFixed(2).padStart(7)}   ${`${mine.latency.p50}/${mine.latency.p99}`.padStart(18)}   >= 0.8x: ${ratio >= 0.8 ? 'ok' : 'MISSED'}${extra}`);
+  }
+}
+
+if (process.argv[2] === '--serve') {
+  await serve(process.argv[3]!, process.argv[4]!, process.argv[5]!);
+} else {
+  const dir = await mkdtemp(join(tmpdir(), 'mia-run-bench-crud-'));
+  try {
+    let started = Date.now();
+    const ids = await seed('embedded', dir);
+    console.log(`seeded ${DOCS} documents on the embedded store in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    await measure('embedded', dir, ids);
+    if (process.env.MONGODB_URL) {
+      const database = `bench_crud_${randomBytes(4).toString('hex')}`;
+      started = Date.now();
+      const mongoIds = await seed('mongodb', database);
+      console.log(`seeded ${DOCS} documents on MongoDB in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      try {
+        await measure('mongodb', database, mongoIds);
+      } finally {
+        const store = openStore('mongodb', database);
+        await store.start();
+        await store.collection('products').drop();
+        await store.close();
+      }
+    } else {
+      console.log('\nMongoDB: skipped (set MONGODB_URL to run)');
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
