@@ -101,6 +101,7 @@ export const produceAction: Action = ({ args, options, io }) =>
     await checkTopic(bus, config, topic, io.cwd);
     const opts = options as { keyField?: string; envelope?: boolean };
     const keyField = opts.keyField ?? config.bus.topics[topic]?.key;
+    if (process.stdin.isTTY) io.stderr(`reading NDJSON for "${topic}" from stdin, one message per line; end with Ctrl-D\n`);
     const produced = await produceTopic(bus, topic, process.stdin, {
       envelope: opts.envelope === true,
       keyRequired: opts.keyField !== undefined,
