@@ -51,7 +51,10 @@ export async function runCommand(file: string, options: RunOptions, io: CliIo): 
   if (printDiagnostics(io, roles.diagnostics) || roles.roles === undefined) return 1;
 
   const loaded = await loadProject(file, { env: io.env, cwd: io.cwd });
-  if (printDiagnostics(io, loaded.diagnostics) || loaded.config === undefined) return 1;
+  if (printDiagnostics(io, loaded.diagnostics) || loaded.config === undefined) {
+    // MR_INTERNAL: the checker failed (a bug), which main reports with exit 2 like any internal error.
+    return loaded.diagnostics.some((d) => d.code === 'MR_INTERNAL') ? 2 : 1;
+  }
   const config = loaded.config;
 
   const destination = await prettyStream();
