@@ -26,11 +26,12 @@ import type { HealthCheck } from '../../ports/lifecycle.js';
 import type { Logger } from '../../ports/logger.js';
 import { createMetricEmitter } from '../../ports/telemetry.js';
 import { AppendPoller } from './append-poller.js';
+import { appendRecords, syncToDisk } from './append.js';
 import { GroupMember } from './group-member.js';
 import type { LogRecord, LogStore, TopicRecord } from './log-store.js';
 import { acquireLogStore, readMeta, recordSize, releaseLogStore } from './log-store.js';
 import { commitOffset, resolvePosition } from './partition-worker.js';
-import { applyRetention, trimPartition } from './retention.js';
+import { applyRetention } from './retention.js';
 
 /** Tuning knobs (not part of the descriptor); defaults suit production. */
 export interface EmbeddedBusOptions {
@@ -145,38 +146,10 @@ export class EmbeddedEventBus implements EventBus {
       const record: LogRecord = { t: message.timestamp ?? now, k: key, v: value, h: headers, s: recordSize(key, value, headers) };
       return { partition, record };
     });
-    let records: PublishedRecord[];
-    try {
-      records = await store.root.transaction(() => {
-        const metas = new Map<number, ReturnType<typeof readMeta>>();
-        const out = prepared.map(({ partition, record }) => {
-          let meta = metas.get(partition);
-          if (meta === undefined) {
-            meta = readMeta(store, topic, partition);
-            metas.set(partition, meta);
-          }
-          const offset = meta.next;
-          store.log.putSync([topic, partition, offset], record);
-          meta.next += 1;
-          meta.bytes += record.s;
-          return { topic, partition, offset };
-        });
-        for (const [partition, meta] of metas) {
-          store.meta.putSync([topic, partition], meta);
-          if (config.retentionBytes !== undefined && meta.bytes > config.retentionBytes) trimPartition(store, topic, partition, config, now);
-        }
-        return out;
-      });
-    } catch (cause) {
-      throw new MiaRunError('MR_BUS_UNAVAILABLE', `Cannot append to topic "${topic}"`, { cause, details: { topic } });
-    }
+    const records = await appendRecords(store, topic, config, prepared, now);
     // Consumers may start as soon as the append is committed; the publisher is answered once it is on disk.
     store.events.emit(`append:${topic}`);
-    try {
-      await store.root.flushed;
-    } catch (cause) {
-      throw new MiaRunError('MR_BUS_UNAVAILABLE', `Cannot sync topic "${topic}" to disk`, { cause, details: { topic } });
-    }
+    await syncToDisk(store, topic);
     metrics.count('messages_published', 'Messages appended to a topic', { topic }, records.length);
     return records;
   }
