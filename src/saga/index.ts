@@ -75,6 +75,7 @@ export function createSagas(ctx: CapabilityContext): Capability {
       logger: ctx.logger.child({ saga: name }),
       hooks,
       retry: commandRetry(config),
+      leaseMs: parseDuration(config.commandRetry?.lease ?? '30s') ?? 30_000,
     });
     engines.push(engine);
     hooksOf.set(engine, hooks);

@@ -99,6 +99,8 @@ export interface SagaCommandRetry {
   readonly base?: number | string;
   /** Largest back-off; default 1m. */
   readonly max?: number | string;
+  /** How long the writing process owns a new command before any process may deliver it; default 30s. */
+  readonly lease?: number | string;
 }
 
 export interface SagaSettings {
