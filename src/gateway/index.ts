@@ -5,6 +5,7 @@
  * composition or a strangler). Collections with their own `endpointBasePath` that no endpoint targets are
  * mounted there through an implicit public endpoint.
  */
+import { dirname } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { EndpointDefinition } from '../config/sections/gateway.js';
 import type { ProjectConfig } from '../config/types.js';
@@ -55,6 +56,7 @@ export function createGateway(ctx: CapabilityContext): Capability {
       trustIdentityHeaders,
       identityNames,
     },
+    baseDir: dirname(config.sourceFile),
     warn: (message, details) => logger.warn(details, message),
   };
   const stranglers: StranglerRuntime[] = [];

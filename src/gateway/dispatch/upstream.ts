@@ -2,7 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Identity } from '../auth/index.js';
 import { splitPath } from '../endpoint/access.js';
 import { identityOf } from '../endpoint/guard.js';
-import { forward, rewritePath } from '../proxy/index.js';
+import { overriddenBody } from '../decorators/index.js';
+import { clientResponseHeaders, forward, rewritePath } from '../proxy/index.js';
+import { bufferedUpstreamCall } from '../strangler/buffered.js';
 import type { UpstreamRoute } from '../upstreams.js';
 
 export interface ProxyHandlerOptions {
@@ -44,5 +46,29 @@ export function createProxyHandler(options: ProxyHandlerOptions): (request: Fast
       protocol: request.protocol,
       ...(rateLimitKey === undefined ? {} : { rateLimitKey }),
     });
+  };
+}
+
+/**
+ * The handler of an upstream endpoint with decorators: the body is read (decorators see and may replace
+ * it) and the answer is buffered, so `post` and `catch` decorators can change it before it leaves.
+ */
+export function createBufferedProxyHandler(options: ProxyHandlerOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  const { route } = options;
+  return async (request, reply) => {
+    const url = request.raw.url ?? '/';
+    const [prefix] = splitPath(url.split('?', 1)[0]!, options.baseSegments);
+    const replaced = overriddenBody(request);
+    const body = replaced !== undefined ? Buffer.from(typeof replaced === 'string' ? replaced : JSON.stringify(replaced)) : Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : null;
+    const answer = await bufferedUpstreamCall(route, {
+      req: request.raw,
+      path: rewritePath(url, prefix, options.rewrite, route.client.basePath),
+      body,
+      requestId: request.id,
+      protocol: request.protocol,
+    })({ method: request.method, ...(body ? { retryable: false } : {}) });
+    const headers = clientResponseHeaders(answer.headers, request.id);
+    delete headers['content-length'];
+    return reply.code(answer.statusCode).headers(headers).send(answer.body);
   };
 }

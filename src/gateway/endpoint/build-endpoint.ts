@@ -6,7 +6,8 @@ import { MiaRunError } from '../../errors.js';
 import type { TargetDirectory } from '../../ports/capability-context.js';
 import type { PolicyRegistry } from '../../resilience/index.js';
 import { findTarget, mountNotServed, targetOf } from '../dispatch/in-process.js';
-import { createProxyHandler } from '../dispatch/upstream.js';
+import { hasDecorators, installDecorators } from '../decorators/index.js';
+import { createBufferedProxyHandler, createProxyHandler } from '../dispatch/upstream.js';
 import type { Upstreams } from '../upstreams.js';
 import { buildAccess, segmentCount } from './access.js';
 import { compileCors } from './cors.js';
@@ -19,6 +20,8 @@ export interface EndpointDeps {
   readonly policies: PolicyRegistry;
   readonly upstreams: Upstreams;
   readonly guard: GuardShared;
+  /** Directory of the descriptor: code decorators resolve their modules from it. */
+  readonly baseDir: string;
   /** Warnings found while mounting (a target nobody serves). */
   readonly warn: (message: string, details: Record<string, unknown>) => void;
 }
@@ -28,7 +31,7 @@ export interface BuiltEndpoint {
   readonly basePath: string;
   /** Fastify prefix (`''` for `/`). */
   readonly prefix: string;
-  mount(scope: FastifyInstance, targets: TargetDirectory): void;
+  mount(scope: FastifyInstance, targets: TargetDirectory): Promise<void>;
 }
 
 /** Mounts the dispatch of an endpoint inside its guarded scope (compose, strangler, ...). */
@@ -88,12 +91,22 @@ export function buildEndpoint(definition: EndpointDefinition, deps: EndpointDeps
   } else if (target?.kind === 'upstream') {
     const timeout = endpointTimeout(definition, deps.policies);
     const route = deps.upstreams.route(target.name, [...(definition.policies ?? []), ...timeout.names], timeout.ms);
-    const handler = createProxyHandler({ route, baseSegments, ...(definition.target?.rewrite === undefined ? {} : { rewrite: definition.target.rewrite }) });
-    mountDispatch = (scope) => {
-      passThroughBodies(scope);
-      scope.all('/', handler);
-      scope.all('/*', handler);
-    };
+    const handlerOptions = { route, baseSegments, ...(definition.target?.rewrite === undefined ? {} : { rewrite: definition.target.rewrite }) };
+    mountDispatch = hasDecorators(definition.decorators)
+      ? (scope) => {
+          // Decorators read and may replace bodies both ways: buffer them (within the body limit).
+          scope.removeAllContentTypeParsers();
+          scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
+          const handler = createBufferedProxyHandler(handlerOptions);
+          scope.all('/', handler);
+          scope.all('/*', handler);
+        }
+      : (scope) => {
+          passThroughBodies(scope);
+          const handler = createProxyHandler(handlerOptions);
+          scope.all('/', handler);
+          scope.all('/*', handler);
+        };
   } else if (target !== undefined) {
     const { kind, name } = target;
     mountDispatch = (scope, targets) => {
@@ -120,8 +133,9 @@ export function buildEndpoint(definition: EndpointDefinition, deps: EndpointDeps
   return {
     basePath,
     prefix: basePath === '/' ? '' : basePath.replace(/\/+$/, ''),
-    mount(scope, targets) {
+    async mount(scope, targets) {
       scope.addHook('onRequest', guard);
+      if (definition.decorators && hasDecorators(definition.decorators)) await installDecorators(scope, definition.decorators, { upstreams: deps.upstreams, baseDir: deps.baseDir });
       mountDispatch(scope, targets);
     },
   };
