@@ -116,7 +116,13 @@ export function createSagaDocument(
 export function stepSaga(saga: CompiledSaga, doc: SagaDocument, event: SagaMachineEvent, messageId: string | undefined, opts: StepOptions): StepResult {
   if (messageId !== undefined && doc.appliedEventIds.includes(messageId)) return { kind: 'duplicate' };
   const iso = new Date(opts.now).toISOString();
-  const check = saga.check(doc.currentState, event);
+  const check: ReturnType<CompiledSaga['check']> = saga.states.has(doc.currentState)
+    ? saga.check(doc.currentState, event)
+    : {
+        ok: false,
+        code: 'MR_SAGA_UNEXPECTED_EVENT',
+        reason: `state "${doc.currentState}" is not in the current definition of saga "${saga.name}" (this saga started on definition ${doc.definitionVersion}, the current one is ${saga.definitionHash})`,
+      };
   if (!check.ok) {
     const rejected = { event: event.type, timestamp: iso, state: doc.currentState, code: check.code, reason: check.reason, ...(messageId === undefined ? {} : { messageId }) };
     const next: SagaDocument = {

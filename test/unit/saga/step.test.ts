@@ -97,4 +97,11 @@ describe('saga step', () => {
     assert.equal(doc.currentState, 'cancelling');
     assert.deepEqual(doc.history.events.at(-1), { event: 'executePaymentError', timestamp: new Date(NOW + 1000).toISOString(), businessEventId: 0, businessEventDescription: 'payment failure' });
   });
+
+  it('rejects events of a saga whose state left the definition, naming both definition versions', () => {
+    const doc = { ...created(), currentState: 'legacyState' };
+    const r = stepSaga(compileSaga('order', orderSaga()), doc, { type: 'paymentExecuted', payload: {} }, undefined, opts());
+    assert.equal(r.kind, 'rejected');
+    assert.match(r.kind === 'rejected' ? r.reason : '', /state "legacyState" is not in the current definition of saga "order" \(this saga started on definition [0-9a-f]{16}/);
+  });
 });
