@@ -222,4 +222,26 @@ describe('gateway policies at the edge', () => {
       await up.close();
     }
   });
+
+  test('listeners: a backoffice-only endpoint answers on the backoffice port with isbackoffice: true', async () => {
+    const up = await upstream();
+    const { runtime, url, backofficeUrl } = await startGateway({
+      server: { backofficePort: 0 },
+      upstreams: { u: { url: up.url, policies: [] } },
+      endpoints: [
+        { basePath: '/admin', target: { upstream: 'u' }, public: true, listeners: ['backoffice'] },
+        { basePath: '/both', target: { upstream: 'u' }, public: true },
+      ],
+    });
+    try {
+      assert.equal((await fetch(`${url}/admin`)).status, 404);
+      assert.equal((await fetch(`${backofficeUrl}/admin`)).status, 200);
+      assert.equal(up.seen.at(-1)!.headers.isbackoffice, 'true');
+      assert.equal((await fetch(`${url}/both`, { headers: { isbackoffice: 'true' } })).status, 200);
+      assert.equal(up.seen.at(-1)!.headers.isbackoffice, 'false', 'the application port never trusts the header');
+    } finally {
+      await runtime.stop();
+      await up.close();
+    }
+  });
 });

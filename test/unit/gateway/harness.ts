@@ -77,7 +77,7 @@ export const echoTarget: FastifyPluginAsync = async (app) => {
   app.post('/', echo);
 };
 
-export async function startGateway(overrides: ProjectConfigOverrides, options: { clock?: Clock; capabilities?: CapabilityFactory[] } = {}): Promise<{ runtime: Runtime; url: string }> {
+export async function startGateway(overrides: ProjectConfigOverrides, options: { clock?: Clock; capabilities?: CapabilityFactory[] } = {}): Promise<{ runtime: Runtime; url: string; backofficeUrl?: string }> {
   const runtime = createRuntime(projectConfig(overrides), {
     port: 0,
     logger: silentLogger,
@@ -85,8 +85,8 @@ export async function startGateway(overrides: ProjectConfigOverrides, options: {
     capabilities: [{ name: 'gateway', role: 'gateway', create: createGateway }, ...(options.capabilities ?? [])],
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const { url } = await runtime.start();
-  return { runtime, url };
+  const { url, backofficeUrl } = await runtime.start();
+  return backofficeUrl === undefined ? { runtime, url } : { runtime, url, backofficeUrl };
 }
 
 export const SECRET = 'a-test-secret-long-enough-for-hs256!';
