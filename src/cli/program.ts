@@ -48,6 +48,16 @@ export function buildProgram(io: CliIo): BuiltProgram {
     });
 
   for (const command of COMMANDS) command.declare(program, bind);
+  program.addHelpText(
+    'after',
+    [
+      '',
+      'Examples:',
+      '  $ mia-run examples/shop/project.yaml             start the shop example (same as "mia-run run ...")',
+      '  $ mia-run validate --format github project.yaml  check a descriptor in CI, as workflow annotations',
+      '  $ mia-run schema > project.schema.json           the JSON Schema, for editors',
+    ].join('\n'),
+  );
   return { program, exitCode: () => exitCode };
 }
 
