@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { busDown, type MemoryEventBus } from '../../helpers/saga-memory-bus.js';
 import { startSagaHarness, waitFor, type SagaHarness } from '../../helpers/saga-harness.js';
@@ -217,6 +220,22 @@ describe(`sagas capability (${kind} store, memory bus)`, { concurrency: false },
     await h.restart();
     await h.clock.advance(60_000);
     assert.equal(commandsOf(h).length, 1, 'a delivered command is not sent again');
+  });
+
+  it('builds a command payload with a code hook ({ saga, messageLabel }) => ({ payload })', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mia-run-saga-hook-'));
+    const module = join(dir, 'hooks.mjs');
+    await writeFile(module, 'export function pay({ saga, messageLabel }) { return { payload: { label: messageLabel, amount: saga.metadata.total * 100, entity: saga.associatedEntityId } }; }\n');
+    try {
+      const config = orderSaga();
+      const states = config.machineDefinition.states.map((s) => (s.id === 'paymentRequested' ? { ...s, outputCommand: { label: 'executePayment', channel: 'main', hook: { module, export: 'pay' } } } : s));
+      const h = await harness({ order: { ...config, machineDefinition: { ...config.machineDefinition, states } } });
+      await create(h);
+      await waitFor(() => memBus(h).messages('order-commands').length === 1, 'command');
+      assert.deepEqual(memBus(h).messages('order-commands')[0]?.value, { messageLabel: 'executePayment', messagePayload: { label: 'executePayment', amount: 2000, entity: 'order-42' } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers 404 for an unknown saga and 400 for a malformed event', async () => {
