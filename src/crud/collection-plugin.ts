@@ -12,6 +12,7 @@ import type { CollectionServices } from './routes/services.js';
 import { registerUpdateRoutes } from './routes/update-routes.js';
 import { registerWriteRoutes } from './routes/write-routes.js';
 import { registerExportRoute } from './routes/export-route.js';
+import { registerImportRoutes } from './routes/import-route.js';
 
 export interface Validators {
   /** Query strings: types coerced, scalars accepted where arrays are expected. */
@@ -20,7 +21,15 @@ export interface Validators {
   readonly body: Ajv;
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The CRUD metric operation type of a route (`fetch`, `insert_or_update`, `delete`, `change_state`, `import`). */
+    operation?: string;
+  }
+}
+
 const metrics = createMetricEmitter('crud');
+const DEFAULT_IMPORT_BYTES = 16 * 1024 * 1024;
 
 /** Fastify's message, plus Mia's suffix naming an unexpected property (crud-api.md §7). */
 export function formatSchemaErrors(errors: FastifySchemaValidationError[], dataVar: string): Error {
@@ -42,7 +51,7 @@ export function collectionPlugin(services: CollectionServices, validators: Valid
     app.setSchemaErrorFormatter(formatSchemaErrors);
     installCrudErrors(app, (index) => model.uniqueFields.get(index));
     app.addHook('onResponse', async (request, reply) => {
-      const operation = (reply.routeOptions.config as { operation?: string }).operation;
+      const operation = reply.routeOptions.config.operation;
       if (operation === undefined) return;
       const labels = { collection: model.name, operation, status: String(reply.statusCode) };
       metrics.count('requests', 'CRUD requests by collection, operation and status', labels);
@@ -55,6 +64,7 @@ export function collectionPlugin(services: CollectionServices, validators: Valid
       registerWriteRoutes(app, services);
       registerUpdateRoutes(app, services);
       registerStateRoutes(app, services);
+      registerImportRoutes(app, services, validators, services.limits.maxImportBytes ?? DEFAULT_IMPORT_BYTES);
     }
   };
 }

@@ -1,3 +1,4 @@
+import { importSuite } from '../helpers/crud-suite-import.js';
 import { featuresSuite } from '../helpers/crud-suite-features.js';
 import { inputSuite } from '../helpers/crud-suite-input.js';
 import { coreSuite } from '../helpers/crud-suite-core.js';
@@ -6,3 +7,4 @@ import { embeddedStore } from '../helpers/crud-stores.js';
 coreSuite(embeddedStore);
 inputSuite(embeddedStore);
 featuresSuite(embeddedStore);
+importSuite(embeddedStore);

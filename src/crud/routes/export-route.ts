@@ -4,6 +4,7 @@
  * (`application/json`) or CSV (`text/csv`, header row first with `_id` as first column).
  */
 import { Readable } from 'node:stream';
+import { ObjectId } from 'bson';
 import type { FastifyInstance } from 'fastify';
 import type { Document } from '../../ports/document-store.js';
 import { badRequest } from '../errors.js';
@@ -46,6 +47,7 @@ function csvCell(value: unknown, delimiter: string): string {
   if (value === null || value === undefined) return '';
   let text: string;
   if (value instanceof Date) text = value.toISOString();
+  else if (value instanceof ObjectId) text = value.toHexString();
   else if (typeof value === 'object') text = JSON.stringify(value);
   else text = String(value);
   return text.includes(delimiter) || /["\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;

@@ -18,6 +18,8 @@ export interface CrudLimits {
   readonly maxLimit: number;
   /** Largest number of documents one export streams; default unbounded. */
   readonly maxExport?: number;
+  /** Largest import file in bytes; default 16 MiB (over it: 413). */
+  readonly maxImportBytes?: number;
 }
 
 export const DEFAULT_LIMITS: CrudLimits = { defaultLimit: 25, maxLimit: 200 };
