@@ -24,11 +24,14 @@ function shape(err: unknown): KafkaJsErrorShape {
   return typeof err === 'object' && err !== null ? (err as KafkaJsErrorShape) : { message: String(err) };
 }
 
-/** The innermost kafkajs error: `KafkaJSNumberOfRetriesExceeded` wraps the last failure of its retries. */
+/**
+ * The innermost kafkajs error. kafkajs wraps the last failure of its retries (`KafkaJSNumberOfRetriesExceeded`,
+ * or `KafkaJSNonRetriableError` when a producer gives up on a lost connection): the cause says what happened.
+ */
 function innermost(err: unknown): KafkaJsErrorShape {
   let current = shape(err);
   for (let i = 0; i < 5; i += 1) {
-    const next = current.originalError ?? (current.name === 'KafkaJSNumberOfRetriesExceeded' ? current.cause : undefined);
+    const next = current.originalError ?? (current.name?.startsWith('KafkaJS') === true ? current.cause : undefined);
     if (next === undefined || next === null || next === current) break;
     current = shape(next);
   }

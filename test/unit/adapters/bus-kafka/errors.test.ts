@@ -28,7 +28,9 @@ describe('bus.kafka error mapping', () => {
 
   it('maps connection losses and exhausted retries of retriable errors to retriable MR_BUS_UNAVAILABLE', () => {
     const refused = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:1'), { name: 'KafkaJSConnectionError', retriable: true });
-    for (const e of [refused, retriesExceeded(refused), retriesExceeded(protocol('LEADER_NOT_AVAILABLE', true)), protocol('REQUEST_TIMED_OUT', true)]) {
+    // What an idempotent producer throws when the broker went away: a non-retriable wrapper of the connection error.
+    const gaveUp = Object.assign(new Error(refused.message, { cause: refused }), { name: 'KafkaJSNonRetriableError', retriable: false });
+    for (const e of [refused, retriesExceeded(refused), retriesExceeded(protocol('LEADER_NOT_AVAILABLE', true)), protocol('REQUEST_TIMED_OUT', true), gaveUp]) {
       const err = toBusError(e, 'publishing');
       assert.equal(err.code, 'MR_BUS_UNAVAILABLE');
       assert.equal(err.retriable, true);
