@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { MiaRunError, isMiaRunError } from '../../errors.js';
 import type { Call, CallResult } from '../../resilience/types.js';
@@ -91,14 +90,25 @@ export function createProxyCall(client: UpstreamClient, request: ProxyRequest, u
  * with backpressure. If the upstream body fails midway the client connection is cut (the status is gone),
  * and a client that goes away stops the upstream body.
  */
-export async function sendProxyResult(res: ServerResponse, result: ProxyResult, requestId: string): Promise<void> {
+export function sendProxyResult(res: ServerResponse, result: ProxyResult, requestId: string): Promise<void> {
   res.writeHead(result.statusCode, clientResponseHeaders(result.headers, requestId));
-  try {
-    await pipeline(result.body, res);
-  } catch {
-    result.body.destroy();
-    res.destroy();
-  }
+  // `pipe` with explicit clean-up rather than stream/promises' pipeline: pipeline builds an AbortController
+  // per call and aborts it on finish (a DOMException each time), about 5% of the CPU of a proxied request.
+  const { body } = result;
+  return new Promise<void>((resolve) => {
+    const fail = (): void => {
+      body.destroy();
+      res.destroy();
+    };
+    body.on('error', fail);
+    res.once('error', fail);
+    // The error listener stays: an aborted upstream body may still emit one after the client is gone.
+    res.once('close', () => {
+      if (!body.readableEnded) body.destroy(); // the client went away: stop reading the upstream
+      resolve();
+    });
+    body.pipe(res);
+  });
 }
 
 /** The JSON error body of every gateway error (STYLE §5): `{ statusCode, code, error, message }`. */
