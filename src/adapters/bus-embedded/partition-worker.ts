@@ -218,8 +218,8 @@ export class PartitionWorker {
           partition,
           offset: key[2],
           key: value.k,
-          // Copy: lmdb may hand out views of a reused read buffer.
-          value: value.v === null ? null : Buffer.from(value.v),
+          // lmdb's decoder already copies binary values out of its read buffer (tested in fencing.test.ts).
+          value: value.v,
           headers: value.h ?? {},
           timestamp: value.t,
         }),

@@ -50,3 +50,19 @@ describe('embedded bus: commits and positions', () => {
     await releaseLogStore(c);
   });
 });
+
+describe('embedded bus: values read from the log', () => {
+  it('stay intact after later reads and writes (the decoder copies them)', async () => {
+    const store = acquireLogStore(join(root, 'copies'));
+    await store.root.transaction(() => {
+      for (let o = 0; o < 50; o++) store.log.putSync(['t', 0, o], { t: o, k: null, v: Buffer.alloc(1024, o), h: null, s: 1024 });
+    });
+    const kept = [...store.log.getRange({ start: ['t', 0, 0], end: ['t', 0, 25] })].map((e) => e.value.v!);
+    await store.root.transaction(() => {
+      for (let o = 0; o < 50; o++) store.log.putSync(['t', 0, o], { t: o, k: null, v: Buffer.alloc(1024, 255), h: null, s: 1024 });
+    });
+    for (const entry of store.log.getRange({ start: ['t', 0, 0], end: ['t', 0, 50] })) assert.equal(entry.value.v![0], 255);
+    assert.ok(kept.every((value, i) => value.every((byte) => byte === i)));
+    await releaseLogStore(store);
+  });
+});
