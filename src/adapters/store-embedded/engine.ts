@@ -8,14 +8,13 @@ import type { Clock } from '../../ports/clock.js';
 import type { Document, Filter, FindOneAndUpdateOptions, Sort, Update, UpdateResult } from '../../ports/document-store.js';
 import { MiaRunError } from '../../errors.js';
 import type { Catalog, CollectionMeta } from './catalog.js';
-import { cloneDocument, decodeDocument, docKey, encodeId } from './codec.js';
+import { decodeDocument, docKey, encodeId } from './codec.js';
 import type { Kv } from './kv.js';
 import { compileIndex } from './index-entries.js';
-import { encodeKey, prefixEnd, TAG } from './key-encoding.js';
-import { expiryTest } from './query.js';
-import { search } from './search.js';
+import { encodeKey, isPlainObject, prefixEnd, TAG } from './key-encoding.js';
+import { prepare, search } from './search.js';
 import { applyReplacement, applyUpdate, upsertSeed, validateUpdate, withId } from './updates.js';
-import { putDocument, removeDocument, validateDocument, type WriteTarget } from './writes.js';
+import { putDocument, removeDocument, type WriteTarget } from './writes.js';
 
 export interface EngineContext {
   readonly catalog: Catalog;
@@ -48,7 +47,7 @@ export class CollectionEngine {
   }
 
   private target(kv: Kv, meta: CollectionMeta): WriteTarget {
-    const expired = expiryTest(meta.indexes.map((i) => i.spec));
+    const expired = prepare(meta).expired;
     const now = this.ctx.clock.now();
     return { kv, meta, database: this.ctx.database, collection: this.name, isExpired: (doc) => expired?.(doc, now) === true };
   }
@@ -66,8 +65,8 @@ export class CollectionEngine {
     const target = this.writable(kv);
     for (const input of docs) {
       try {
-        validateDocument(withId({ ...(input ?? {}) }));
-        const doc = cloneDocument(withId(input));
+        // No copy: the input is only read, and encoded once by putDocument.
+        const doc = isPlainObject(input) ? withId(input) : input;
         putDocument(target, undefined, doc);
         ids.push(doc._id);
       } catch (error) {

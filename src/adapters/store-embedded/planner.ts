@@ -51,32 +51,32 @@ function boundOf(cond: unknown): Bound | undefined {
   return { ...(lower === undefined ? {} : { lower }), ...(upper === undefined ? {} : { upper }) };
 }
 
-const enc = (v: unknown): number[] => [...encodeValue(v)];
 
 function rangesFor(index: CompiledIndex, conds: Map<string, unknown[]>): { ranges: KeyRange[]; eq: number; range: boolean; singlePrefix: boolean } | undefined {
-  let prefixes: number[][] = [[...index.prefix]];
+  let prefixes: Buffer[] = [index.prefix];
   let eq = 0;
   for (const field of index.fields) {
     const bound = (conds.get(field) ?? []).map(boundOf).find((b) => b !== undefined);
     if (bound === undefined) break;
     if ('points' in bound) {
-      const points = bound.points.map(enc);
+      const points = bound.points.map(encodeValue);
       if (prefixes.length * points.length > 1000) break;
-      prefixes = prefixes.flatMap((p) => points.map((pt) => [...p, ...pt]));
+      prefixes = prefixes.flatMap((p) => points.map((pt) => Buffer.concat([p, pt])));
       eq++;
       continue;
     }
     const ranges = prefixes.map((p) => {
       const { lower, upper } = bound;
       const tag = typeTag((lower ?? upper)!.v);
-      const start = lower === undefined ? Buffer.from([...p, tag]) : lower.incl ? Buffer.from([...p, ...enc(lower.v)]) : prefixEnd(Buffer.from([...p, ...enc(lower.v)]));
-      const end = upper === undefined ? Buffer.from([...p, tag + 1]) : upper.incl ? prefixEnd(Buffer.from([...p, ...enc(upper.v)])) : Buffer.from([...p, ...enc(upper.v)]);
+      const at = (v: unknown): Buffer => Buffer.concat([p, encodeValue(v)]);
+      const start = lower === undefined ? Buffer.concat([p, Buffer.from([tag])]) : lower.incl ? at(lower.v) : prefixEnd(at(lower.v));
+      const end = upper === undefined ? Buffer.concat([p, Buffer.from([tag + 1])]) : upper.incl ? prefixEnd(at(upper.v)) : at(upper.v);
       return { start, end };
     });
     return { ranges, eq, range: true, singlePrefix: prefixes.length === 1 };
   }
   if (eq === 0) return undefined;
-  const ranges = prefixes.map((p) => ({ start: Buffer.from(p), end: prefixEnd(Buffer.from(p)) }));
+  const ranges = prefixes.map((p) => ({ start: p, end: prefixEnd(p) }));
   return { ranges: ranges.sort((a, b) => Buffer.compare(a.start, b.start)), eq, range: false, singlePrefix: prefixes.length === 1 };
 }
 

@@ -6,8 +6,9 @@
  */
 import type { Document, Filter, FindOptions, IndexSpec } from '../../ports/document-store.js';
 import type { CollectionMeta } from './catalog.js';
-import { decodeDocument, docKey, encodeId } from './codec.js';
-import { compileIndex, valuesAtPath } from './index-entries.js';
+import { ObjectId } from 'bson';
+import { decodeDocument, docKey, encodeId, encodeKey } from './codec.js';
+import { compileIndex, valuesAtPath, type CompiledIndex } from './index-entries.js';
 import { nearDistance } from './geo.js';
 import type { Kv } from './kv.js';
 import { docRange, plan } from './planner.js';
@@ -56,6 +57,54 @@ function* candidates(kv: Kv, meta: CollectionMeta, p: ReturnType<typeof plan>): 
   }
 }
 
+export interface PreparedCollection {
+  readonly specs: readonly IndexSpec[];
+  readonly compiled: readonly CompiledIndex[];
+  readonly expired: ((doc: Document, now: number) => boolean) | undefined;
+}
+
+const NONE: PreparedCollection = { specs: [], compiled: [], expired: undefined };
+const prepared = new WeakMap<CollectionMeta, PreparedCollection>();
+
+/** Per-catalog-version state of a collection (compiled indexes, TTL test), computed once. */
+export function prepare(meta: CollectionMeta | undefined): PreparedCollection {
+  if (meta === undefined) return NONE;
+  let p = prepared.get(meta);
+  if (p === undefined) {
+    const specs = meta.indexes.map((i) => i.spec);
+    p = { specs, compiled: meta.indexes.map(compileIndex), expired: expiryTest(specs) };
+    prepared.set(meta, p);
+  }
+  return p;
+}
+
+const isKeyScalar = (v: unknown): boolean =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof Date || v instanceof ObjectId;
+
+/**
+ * The hot path of `{ _id: v }` and `{ field: v }` on a single-field unique index: two point reads, no filter
+ * compilation. An index entry for `v` means the document holds `v` at that (undotted) field, so the filter
+ * matches without re-checking. Returns undefined when the filter is not of that shape.
+ */
+function pointLookup(kv: Kv, meta: CollectionMeta, compiled: readonly CompiledIndex[], filter: Filter | undefined): Document | null | undefined {
+  if (filter === undefined || filter === null || typeof filter !== 'object') return undefined;
+  const keys = Object.keys(filter);
+  if (keys.length !== 1) return undefined;
+  const field = keys[0]!;
+  const value = filter[field];
+  if (field.includes('.') || field.startsWith('$') || !isKeyScalar(value)) return undefined;
+  let encodedId: Buffer | undefined;
+  if (field === '_id') encodedId = encodeId(value);
+  else {
+    const index = compiled.find((i) => i.unique && i.kind === 'normal' && i.partial === undefined && i.fields.length === 1 && i.fields[0] === field);
+    if (index === undefined) return undefined;
+    encodedId = kv.get(encodeKey([value], index.prefix));
+    if (encodedId === undefined) return null;
+  }
+  const raw = kv.get(docKey(meta.id, encodedId));
+  return raw === undefined ? null : decodeDocument(raw);
+}
+
 function nonNegative(n: number | undefined, what: string): number {
   if (n === undefined) return 0;
   if (!Number.isInteger(n) || n < 0) throw invalidQuery(`${what} must be a non-negative integer`);
@@ -68,11 +117,17 @@ export function* search(input: SearchInput): Generator<Hit> {
   validateSort(options.sort);
   const skip = nonNegative(options.skip, 'skip');
   const limit = nonNegative(options.limit, 'limit');
-  const specs: IndexSpec[] = meta?.indexes.map((i) => i.spec) ?? [];
+  const { specs, compiled, expired } = prepare(meta);
+  if (meta !== undefined && options.sort === undefined && skip === 0) {
+    const hit = pointLookup(kv, meta, compiled, input.filter);
+    if (hit !== undefined) {
+      if (hit !== null && expired?.(hit, input.now) !== true) yield { doc: hit };
+      return;
+    }
+  }
   const filter = compileFilter(input.filter, specs);
   if (meta === undefined) return;
-  const expired = expiryTest(specs);
-  const p = plan(filter.residual, options.sort, meta.indexes.map(compileIndex));
+  const p = plan(filter.residual, options.sort, compiled);
   const matches = function* (): Generator<Hit> {
     for (const doc of candidates(kv, meta, p)) {
       if (expired?.(doc, input.now) === true || !filter.test(doc)) continue;

@@ -8,6 +8,7 @@ import { ObjectId } from 'bson';
 import { MiaRunError } from '../../errors.js';
 import type { Document, Filter, Update } from '../../ports/document-store.js';
 import { cloneDocument, encodeDocument, encodeId } from './codec.js';
+import { fastUpdate } from './fast-update.js';
 import { isPlainObject } from './key-encoding.js';
 
 const OPERATORS = new Set(['$set', '$unset', '$inc', '$mul', '$currentDate', '$push', '$pull', '$addToSet', '$setOnInsert', '$min', '$max', '$rename', '$pop', '$pullAll']);
@@ -56,6 +57,11 @@ export function applyUpdate(doc: Document, update: Update, options: { filter: Fi
   }
   if (Object.keys(set).length > 0) modifier.$set = set;
   assertNoConflicts(modifier);
+  const fast = fastUpdate(doc, modifier);
+  if (fast !== undefined) {
+    assertSameId(doc, fast.doc);
+    return fast;
+  }
   const next = cloneDocument(doc);
   if (Object.keys(modifier).length === 0) return { doc: next, changed: false };
   let changed = false;

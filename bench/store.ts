@@ -1,0 +1,192 @@
+// DocumentStore benchmark (issue 4), in one run: the embedded store against a raw lmdb baseline (the same BSON
+// documents put/get by key with no store logic; for the query, a full scan + filter + sort in JS, which is what
+// the store would do without indexes), and, when MONGODB_URL is set, the MongoDB adapter. Figures:
+// - single inserts/s: 64 concurrent writers, one document per call, each acknowledged durably;
+// - batched inserts/s: insertMany of 1,000 documents per call (this also loads 100,000 documents);
+// - indexed point reads/s (one caller, unique index) with p50/p99 latency;
+// - a filtered, sorted, limited query over the 100,000 documents (equality + range, sort desc, limit 20);
+// - update-by-id/s: 64 concurrent writers, `$inc` by `_id`.
+// Targets (embedded): >= 20,000 single inserts/s, >= 100,000 point reads/s, p99 < 1 ms, RSS < 500 MB at 1M docs.
+// Usage: node --import tsx bench/store.ts [--single 20000] [--docs 100000] [--reads 50000] [--queries 200]
+//        [--rss 1000000]   (the RSS run loads that many small documents; it takes a few minutes)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { deserialize, serialize } from 'bson';
+import { open } from 'lmdb';
+import { EmbeddedDocumentStore } from '../src/adapters/store-embedded/index.js';
+import { MongoDocumentStore } from '../src/adapters/store-mongodb/index.js';
+import { systemClock } from '../src/ports/clock.js';
+import type { Document, DocumentStore } from '../src/ports/document-store.js';
+import { silentLogger } from '../src/ports/logger.js';
+
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const SINGLE = arg('single', 20_000);
+const DOCS = arg('docs', 100_000);
+const READS = arg('reads', 50_000);
+const QUERIES = arg('queries', 200);
+const RSS_DOCS = arg('rss', 0);
+const WRITERS = 64;
+const BATCH = 1000;
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const doc = (i: number): Document => ({ _id: i, sku: `sku-${i}`, category: `c${i % 50}`, price: (i * 7919) % 1000, name: `product ${i}`, stock: i % 17, createdAt: new Date(1_700_000_000_000 + i) });
+
+interface Figures {
+  single: number;
+  batched: number;
+  reads: number;
+  p50: number;
+  p99: number;
+  queryMs: number;
+  updates: number;
+}
+
+async function concurrently(total: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: WRITERS }, async () => { for (let i = next++; i < total; i = next++) await fn(i); }));
+  return total / ((performance.now() - start) / 1000);
+}
+
+async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<{ rate: number; p50: number; p99: number }> {
+  const lat = new Array<number>(n);
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn(i);
+    lat[i] = performance.now() - t;
+  }
+  const rate = n / ((performance.now() - start) / 1000);
+  lat.sort((a, b) => a - b);
+  return { rate, p50: pct(lat, 50), p99: pct(lat, 99) };
+}
+
+async function runStore(store: DocumentStore): Promise<Figures> {
+  const single = store.collection('single');
+  const items = store.collection('items');
+  await items.ensureIndexes([{ name: 'sku', key: { sku: 1 }, unique: true }, { name: 'category_price', key: { category: 1, price: 1 } }]);
+  const singleRate = await concurrently(SINGLE, (i) => single.insertOne(doc(i)));
+  let start = performance.now();
+  for (let i = 0; i < DOCS; i += BATCH) await items.insertMany(Array.from({ length: Math.min(BATCH, DOCS - i) }, (_, j) => doc(i + j)));
+  const batched = DOCS / ((performance.now() - start) / 1000);
+  const reads = await timed(READS, (i) => items.findOne({ sku: `sku-${(i * 7919) % DOCS}` }));
+  const query = { category: 'c7', price: { $gte: 500 } };
+  const expected = (await items.find(query, { sort: { price: -1 }, limit: 20 }).toArray()).length;
+  if (expected !== 20) throw new Error(`query returned ${expected} documents`);
+  start = performance.now();
+  for (let q = 0; q < QUERIES; q++) await items.find({ category: `c${q % 50}`, price: { $gte: 500 } }, { sort: { price: -1 }, limit: 20 }).toArray();
+  const queryMs = (performance.now() - start) / QUERIES;
+  const updates = await concurrently(SINGLE, (i) => items.updateOne({ _id: (i * 7919) % DOCS }, { $inc: { stock: 1 } }));
+  return { single: singleRate, batched, reads: reads.rate, p50: reads.p50, p99: reads.p99, queryMs, updates };
+}
+
+async function runBaseline(dir: string): Promise<Figures> {
+  const db = open<Buffer, Buffer>({ path: join(dir, 'raw'), keyEncoding: 'binary', encoding: 'binary', overlappingSync: false });
+  const key = (space: number, i: number): Buffer => {
+    const b = Buffer.alloc(5);
+    b[0] = space;
+    b.writeUInt32BE(i, 1);
+    return b;
+  };
+  const bytes = (d: Document): Buffer => Buffer.from(serialize(d));
+  const single = await concurrently(SINGLE, (i) => db.put(key(1, i), bytes(doc(i))));
+  let start = performance.now();
+  for (let i = 0; i < DOCS; i += BATCH) {
+    await db.transaction(() => {
+      for (let j = i; j < Math.min(DOCS, i + BATCH); j++) db.putSync(key(2, j), bytes(doc(j)));
+    });
+  }
+  const batched = DOCS / ((performance.now() - start) / 1000);
+  const reads = await timed(READS, async (i) => deserialize(db.getBinary(key(2, (i * 7919) % DOCS))!));
+  start = performance.now();
+  const scans = Math.max(3, Math.round(QUERIES / 20));
+  for (let q = 0; q < scans; q++) {
+    const hits: Document[] = [];
+    for (const { value } of db.getRange({ start: key(2, 0), end: key(3, 0) })) {
+      const d = deserialize(value);
+      if (d.category === `c${q % 50}` && d.price >= 500) hits.push(d);
+    }
+    hits.sort((a, b) => Number(b.price) - Number(a.price)).slice(0, 20);
+  }
+  const queryMs = (performance.now() - start) / scans;
+  const updates = await concurrently(SINGLE, (i) =>
+    db.transaction(() => {
+      const k = key(2, (i * 7919) % DOCS);
+      const d = deserialize(db.getBinary(k)!);
+      d.stock = Number(d.stock) + 1;
+      db.putSync(k, bytes(d));
+    }),
+  );
+  await db.close();
+  return { single, batched, reads: reads.rate, p50: reads.p50, p99: reads.p99, queryMs, updates };
+}
+
+async function rssRun(dir: string): Promise<void> {
+  const store = new EmbeddedDocumentStore('rss', { path: join(dir, 'rss'), clock: systemClock, logger: silentLogger });
+  await store.start();
+  const c = store.collection('small');
+  await c.ensureIndexes([{ name: 'k', key: { k: 1 }, unique: true }]);
+  const start = performance.now();
+  for (let i = 0; i < RSS_DOCS; i += 10_000) {
+    await c.insertMany(Array.from({ length: Math.min(10_000, RSS_DOCS - i) }, (_, j) => ({ _id: i + j, k: `k${i + j}`, v: (i + j) % 1000 })));
+  }
+  const loaded = performance.now() - start;
+  for (let i = 0; i < 100_000; i++) await c.findOne({ k: `k${(i * 7919) % RSS_DOCS}` });
+  global.gc?.();
+  const { rss, heapUsed } = process.memoryUsage();
+  console.log(`RSS with ${fmt(RSS_DOCS)} documents: ${fmt(rss / 2 ** 20)} MB (heap ${fmt(heapUsed / 2 ** 20)} MB); loaded in ${(loaded / 1000).toFixed(1)} s; target < 500 MB`);
+  await store.close();
+}
+
+function row(label: string, f: Figures, base?: Figures): string {
+  const r = (a: number, b: number | undefined, lowerBetter = false): string => (b === undefined ? '' : ` (${Math.round(((lowerBetter ? b / a : a / b) * 100))}%)`);
+  return [
+    label.padEnd(10),
+    `${fmt(f.single)}${r(f.single, base?.single)}`.padStart(16),
+    `${fmt(f.batched)}${r(f.batched, base?.batched)}`.padStart(18),
+    `${fmt(f.reads)}${r(f.reads, base?.reads)}`.padStart(17),
+    `${f.p50.toFixed(3)}/${f.p99.toFixed(3)}`.padStart(14),
+    `${f.queryMs.toFixed(2)}${r(f.queryMs, base?.queryMs, true)}`.padStart(16),
+    `${fmt(f.updates)}${r(f.updates, base?.updates)}`.padStart(16),
+  ].join(' ');
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'mia-run-bench-store-'));
+try {
+  if (RSS_DOCS > 0) {
+    await rssRun(dir);
+  } else {
+    console.log(`documents: ${fmt(DOCS)}; single inserts and updates: ${fmt(SINGLE)} by ${WRITERS} writers; point reads: ${fmt(READS)}; queries: ${QUERIES}`);
+    const baseline = await runBaseline(dir);
+    const embedded = new EmbeddedDocumentStore('bench', { path: join(dir, 'embedded'), clock: systemClock, logger: silentLogger });
+    await embedded.start();
+    const emb = await runStore(embedded);
+    await embedded.close();
+    let mongo: Figures | undefined;
+    if (process.env.MONGODB_URL) {
+      const store = new MongoDocumentStore({ name: 'bench', config: { kind: 'mongodb', url: process.env.MONGODB_URL, database: `bench_${Date.now()}`, connectTimeout: 10_000 }, clock: systemClock, logger: silentLogger });
+      await store.start();
+      try {
+        mongo = await runStore(store);
+      } finally {
+        for (const name of await store.listCollections()) await store.collection(name).drop();
+        await store.close();
+      }
+    }
+    console.log(`${''.padEnd(10)} ${'single ins/s'.padStart(16)} ${'batched ins/s'.padStart(18)} ${'point reads/s'.padStart(17)} ${'p50/p99 ms'.padStart(14)} ${'query ms'.padStart(16)} ${'updates/s'.padStart(16)}`);
+    console.log(row('lmdb raw', baseline));
+    console.log(row('embedded', emb, baseline));
+    console.log(mongo === undefined ? 'mongodb    skipped: set MONGODB_URL to run' : row('mongodb', mongo, baseline));
+    console.log('(percentages: share of the raw lmdb baseline; for the query, baseline time / store time)');
+    const ok = (cond: boolean): string => (cond ? 'ok' : 'MISSED');
+    console.log(`targets: single >= 20,000/s ${ok(emb.single >= 20_000)}; point reads >= 100,000/s ${ok(emb.reads >= 100_000)}; p99 < 1 ms ${ok(emb.p99 < 1)}`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
