@@ -3,9 +3,11 @@
  * include others. All files are merged by top-level key, in reading order (the root first): lists are
  * concatenated, named entries are merged by name (two levels deep for `policies`, `bus` and `fastData`),
  * and a name or scalar defined twice is a diagnostic at the second definition, naming the first.
+ * Include paths may use `${VAR}` interpolation.
  */
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { diagnostic, formatPath } from './diagnostics.js';
+import { interpolateString, type Env } from './interpolate.js';
 import { locateIn, originKey, type Origin, type Path } from './locate.js';
 import type { ReadResult, SourceFile } from './read-yaml.js';
 import type { Diagnostic, SourcePosition } from './types.js';
@@ -35,7 +37,7 @@ export function displayPath(file: string, cwd: string): string {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Reads every file reachable from `root` through `include:` and merges them. */
-export async function resolveIncludes(root: SourceFile, read: ReadFile, cwd: string): Promise<IncludeResult> {
+export async function resolveIncludes(root: SourceFile, read: ReadFile, cwd: string, env: Env = {}): Promise<IncludeResult> {
   const diagnostics: Diagnostic[] = [];
   const sources: SourceFile[] = [];
   const seen = new Set<string>();
@@ -57,7 +59,16 @@ export async function resolveIncludes(root: SourceFile, read: ReadFile, cwd: str
         continue;
       }
       const position = locateIn(source, ['include', i]);
-      const file = resolve(dirname(source.file), entry);
+      // `include: [env/${STAGE:-dev}.yaml]`: variables are replaced here, before the file is read.
+      const expanded = interpolateString(entry, env);
+      for (const p of expanded.problems) {
+        diagnostics.push(diagnostic({ code: p.code, message: p.message, path: `include[${i}]`, position, ...(p.hint === undefined ? {} : { hint: p.hint }) }));
+      }
+      if (expanded.problems.length > 0) {
+        incomplete = true;
+        continue;
+      }
+      const file = resolve(dirname(source.file), expanded.text);
       const display = displayPath(file, cwd);
       if (stack.includes(file)) {
         const chain = [...stack.slice(stack.indexOf(file)), file].map((f) => displayPath(f, cwd)).join(' -> ');

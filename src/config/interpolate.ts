@@ -62,12 +62,16 @@ export function interpolateString(input: string, env: Env): Substitution {
   return { text, whole, problems };
 }
 
-/** Interpolates every string value of `value`; `position` places a path in its file. */
-export function interpolate(value: unknown, env: Env, position: (path: Path) => SourcePosition): InterpolateResult {
+/**
+ * Interpolates every string value of `value`; `position` places a path in its file. Values under a path
+ * for which `skip` is true are kept as written.
+ */
+export function interpolate(value: unknown, env: Env, position: (path: Path) => SourcePosition, skip: (path: Path) => boolean = () => false): InterpolateResult {
   const wholeValues: Path[] = [];
   const failed: Path[] = [];
   const diagnostics: Diagnostic[] = [];
   const walk = (node: unknown, path: Path): unknown => {
+    if (skip(path)) return node;
     if (typeof node === 'string') {
       if (!node.includes('$')) return node;
       const result = interpolateString(node, env);

@@ -53,13 +53,14 @@ async function load(file: string, options: LoadOptions): Promise<LoadResult> {
   const root = await readYamlFile(absolute, displayPath(absolute, cwd), limits);
   if (root.source === undefined) return { diagnostics: root.diagnostics };
 
-  const included = await resolveIncludes(root.source, (f, display, at) => readYamlFile(f, display, limits, at), cwd);
+  const included = await resolveIncludes(root.source, (f, display, at) => readYamlFile(f, display, limits, at), cwd, env);
   const locator = createLocator(root.source, included.origins);
   const diagnostics: Diagnostic[] = [...included.diagnostics];
   const displays = included.sources.map((s) => s.display);
   const finish = (): LoadResult => ({ diagnostics: sortDiagnostics(diagnostics, displays) });
 
-  const interpolated = interpolate(included.value, env, (path) => locator.position(path));
+  // `include` entries were interpolated by the include phase (which reported their problems).
+  const interpolated = interpolate(included.value, env, (path) => locator.position(path), (path) => path.length === 1 && path[0] === 'include');
   diagnostics.push(...interpolated.diagnostics);
   // Without the content of an unreadable include, the schema would report keys that file provides.
   if (included.incomplete) return finish();

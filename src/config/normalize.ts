@@ -1,8 +1,9 @@
 /**
  * Phase 5: defaults and units. Turns the schema-valid descriptor into the `ProjectConfig` shape of
  * types.ts: durations in milliseconds, sizes in bytes, percentages as numbers, every documented default
- * present, a `default` embedded database and an embedded bus when none is declared. Sections owned by
- * capabilities that normalize their own slice are passed through as plain data.
+ * present, a `default` embedded database and an embedded bus when none is declared. Keys this phase does
+ * not convert are kept as validated (so a key added to the schema reaches its reader), and sections owned
+ * by capabilities that normalize their own slice are passed through as plain data.
  */
 import { dirname, resolve } from 'node:path';
 import { diagnostic, formatPath } from './diagnostics.js';
@@ -66,6 +67,7 @@ export function normalize(input: NormalizeInput): NormalizeResult {
 
   const s = rec(raw.server);
   const server: ServerConfig = {
+    ...s,
     port: (s.port as number | undefined) ?? 8080,
     host: (s.host as string | undefined) ?? '0.0.0.0',
     ...(s.backofficePort === undefined ? {} : { backofficePort: s.backofficePort as number }),
@@ -83,30 +85,33 @@ export function normalize(input: NormalizeInput): NormalizeResult {
     databases[dbName] =
       d.kind === 'mongodb'
         ? {
+            ...d,
             kind: 'mongodb',
             url: String(d.url),
             ...(d.database === undefined ? {} : { database: String(d.database) }),
             connectTimeout: duration(d.connectTimeout, '10s', [...path, 'connectTimeout']),
           }
-        : { kind: 'embedded', ...directory(d.path, [...path, 'path']) };
+        : { ...d, kind: 'embedded', ...directory(d.path, [...path, 'path']) };
   }
   if (databases.default === undefined) databases.default = { kind: 'embedded' };
 
   const b = rec(raw.bus);
   const topics: Record<string, TopicConfig> = {};
   for (const [topic, entry] of Object.entries(rec(b.topics))) {
-    const t = rec(entry);
+    const { retention: _retention, ...t } = rec(entry);
     const path = ['bus', 'topics', topic];
     topics[topic] = {
+      ...t,
       partitions: (t.partitions as number | undefined) ?? 1,
       ...(t.key === undefined ? {} : { key: String(t.key) }),
-      ...(t.retention === undefined ? {} : { retentionMs: duration(t.retention, 0, [...path, 'retention']) }),
+      ...(_retention === undefined ? {} : { retentionMs: duration(_retention, 0, [...path, 'retention']) }),
       ...(t.retentionBytes === undefined ? {} : { retentionBytes: size(t.retentionBytes, 0, [...path, 'retentionBytes']) }),
     };
   }
   const bus: BusConfig =
     b.kind === 'kafka'
       ? {
+          ...b,
           kind: 'kafka',
           brokers: list(b.brokers).map(String),
           clientId: (b.clientId as string | undefined) ?? name,
@@ -114,7 +119,7 @@ export function normalize(input: NormalizeInput): NormalizeResult {
           ...(b.sasl === undefined ? {} : { sasl: b.sasl as NonNullable<Extract<BusConfig, { kind: 'kafka' }>['sasl']> }),
           topics,
         }
-      : { kind: 'embedded', ...directory(b.path, ['bus', 'path']), topics };
+      : { ...b, kind: 'embedded', ...directory(b.path, ['bus', 'path']), topics };
 
   const p = rec(raw.policies);
   const policies: PoliciesConfig = {
@@ -124,6 +129,7 @@ export function normalize(input: NormalizeInput): NormalizeResult {
         const r = rec(v);
         const path = ['policies', 'retries', k];
         return [k, {
+          ...r,
           attempts: (r.attempts as number | undefined) ?? 3,
           backoff: (r.backoff as RetryPolicy['backoff'] | undefined) ?? 'exponential',
           base: duration(r.base, '100ms', [...path, 'base']),
@@ -138,6 +144,7 @@ export function normalize(input: NormalizeInput): NormalizeResult {
         const c = rec(v);
         const path = ['policies', 'circuitBreakers', k];
         return [k, {
+          ...c,
           failureRate: percent(c.failureRate, '50%', [...path, 'failureRate']),
           minRequests: (c.minRequests as number | undefined) ?? 20,
           window: duration(c.window, '10s', [...path, 'window']),
@@ -149,16 +156,16 @@ export function normalize(input: NormalizeInput): NormalizeResult {
     rateLimits: Object.fromEntries(
       Object.entries(rec(p.rateLimits)).map(([k, v]): [string, RateLimitPolicy] => {
         const r = rec(v);
-        return [k, { requests: r.requests as number, per: duration(r.per, 0, ['policies', 'rateLimits', k, 'per']), key: (r.key as RateLimitPolicy['key'] | undefined) ?? 'client' }];
+        return [k, { ...r, requests: r.requests as number, per: duration(r.per, 0, ['policies', 'rateLimits', k, 'per']), key: (r.key as RateLimitPolicy['key'] | undefined) ?? 'client' }];
       }),
     ),
-    bulkheads: Object.fromEntries(Object.entries(rec(p.bulkheads)).map(([k, v]) => [k, { maxConcurrent: rec(v).maxConcurrent as number }])),
+    bulkheads: Object.fromEntries(Object.entries(rec(p.bulkheads)).map(([k, v]) => [k, { ...rec(v), maxConcurrent: rec(v).maxConcurrent as number }])),
   };
 
   const upstreams: Record<string, UpstreamConfig> = {};
   for (const [upName, entry] of Object.entries(rec(raw.upstreams))) {
     const u = rec(entry);
-    upstreams[upName] = { url: String(u.url), policies: list(u.policies).map(String) };
+    upstreams[upName] = { ...u, url: String(u.url), policies: list(u.policies).map(String) };
   }
 
   const config: ProjectConfig = {

@@ -101,3 +101,19 @@ test('an included file with a malformed include list is reported in that file', 
     'b.yaml:1:11 include[0]: an include entry must be a file path',
   ]);
 });
+
+test('include paths use ${VAR} interpolation; a missing variable is reported at the entry', async () => {
+  const files = {
+    'project.yaml': `${HEADER}include: ["env/\${STAGE:-dev}.yaml", "\${EXTRA}"]\n`,
+    'env/dev.yaml': 'upstreams: { a: { url: "http://dev" } }\n',
+    'env/prod.yaml': 'upstreams: { a: { url: "http://prod" } }\n',
+    'more.yaml': 'upstreams: { b: { url: "http://b" } }\n',
+  };
+  const missing = await load(files);
+  assert.deepEqual(lines(missing), [
+    'project.yaml:3:37 error MR_CONFIG_ENV_MISSING include[1]: environment variable EXTRA is not set; set EXTRA, or give a default with ${EXTRA:-value}',
+  ]);
+  const prod = await load(files, { env: { STAGE: 'prod', EXTRA: 'more.yaml' } });
+  assert.deepEqual(prod.diagnostics, []);
+  assert.deepEqual(prod.config?.upstreams, { a: { url: 'http://prod', policies: [] }, b: { url: 'http://b', policies: [] } });
+});

@@ -117,3 +117,9 @@ test('relative embedded paths start from the file that declares them', async () 
     },
   );
 });
+
+test('keys the defaults phase does not convert reach the config as validated', async () => {
+  const { config, diagnostics } = await load({ 'project.yaml': `${HEADER}upstreams:\n  legacy: { url: "http://legacy", forwardCredentials: true }\n` });
+  assert.deepEqual(diagnostics, []);
+  assert.deepEqual(config?.upstreams.legacy, { url: 'http://legacy', policies: [], forwardCredentials: true });
+});
