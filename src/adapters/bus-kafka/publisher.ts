@@ -6,7 +6,7 @@
  *
  * An idempotent kafkajs producer must have one request in flight, so concurrent `publish` calls queue up;
  * while one request is in flight the queue fills, and the next request carries everything queued (up to the
- * broker's record-batch limit): group commit, like the Java client's accumulator. Queue order is request
+ * broker's record-batch limit per partition): group commit, like the Java client's accumulator. Queue order is request
  * order, so per-partition order holds across calls; a call larger than one request is sent in consecutive
  * parts, and once a part fails the rest of that call is dropped, so a call never leaves a gap.
  */
@@ -19,8 +19,10 @@ import type { OutgoingMessage, PublishedRecord } from '../../ports/event-bus.js'
 import { createMetricEmitter } from '../../ports/telemetry.js';
 import { toBusError } from './errors.js';
 
-/** Bytes of one request; Kafka's default `message.max.bytes` (about 1 MiB) bounds one partition's record batch. */
-const REQUEST_BYTES = 768 * 1024;
+/** Bytes per partition in one request: Kafka's default `message.max.bytes` (about 1 MiB) bounds a record batch. */
+const PARTITION_BYTES = 768 * 1024;
+/** Bytes of one request across partitions (the broker accepts up to `socket.request.max.bytes`, 100 MiB). */
+const REQUEST_BYTES = 8 * 1024 * 1024;
 /** Record overhead beyond key, value and headers (varints, attributes, deltas), rounded up. */
 const RECORD_OVERHEAD = 32;
 
@@ -42,9 +44,28 @@ interface Part {
   readonly call: Call;
   readonly topic: string;
   readonly items: readonly Prepared[];
+  /** Bytes by partition (`topic\u0000partition`). */
+  readonly sizes: ReadonlyMap<string, number>;
   readonly bytes: number;
   readonly resolve: (records: PublishedRecord[]) => void;
   readonly reject: (error: unknown) => void;
+}
+
+/** Bytes taken in one request, by partition and in all. */
+class Budget {
+  readonly sizes = new Map<string, number>();
+  bytes = 0;
+
+  fits(sizes: ReadonlyMap<string, number>, bytes: number): boolean {
+    if (this.bytes + bytes > REQUEST_BYTES) return false;
+    for (const [key, n] of sizes) if ((this.sizes.get(key) ?? 0) + n > PARTITION_BYTES) return false;
+    return true;
+  }
+
+  add(sizes: ReadonlyMap<string, number>, bytes: number): void {
+    this.bytes += bytes;
+    for (const [key, n] of sizes) this.sizes.set(key, (this.sizes.get(key) ?? 0) + n);
+  }
 }
 
 export interface PublisherDeps {
@@ -121,15 +142,15 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     try {
       while (queue.length > 0) {
         const parts: Part[] = [];
-        let bytes = 0;
-        while (queue.length > 0 && (parts.length === 0 || bytes + queue[0]!.bytes <= REQUEST_BYTES)) {
+        const request = new Budget();
+        while (queue.length > 0 && (parts.length === 0 || request.fits(queue[0]!.sizes, queue[0]!.bytes))) {
           const part = queue.shift()!;
           if (part.call.failed) {
             part.reject(new MiaRunError('MR_BUS_UNAVAILABLE', `An earlier part of this publish to "${part.topic}" failed`, { details: { topic: part.topic } }));
             continue;
           }
           parts.push(part);
-          bytes += part.bytes;
+          request.add(part.sizes, part.bytes);
         }
         if (parts.length === 0) continue;
         const topicMessages = parts.map((p) => ({ topic: p.topic, messages: p.items.map((i) => i.message) }));
@@ -149,9 +170,9 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     }
   }
 
-  function enqueue(call: Call, topic: string, items: readonly Prepared[]): Promise<PublishedRecord[]> {
+  function enqueue(call: Call, topic: string, items: readonly Prepared[], budget: Budget): Promise<PublishedRecord[]> {
     return new Promise((resolve, reject) => {
-      queue.push({ call, topic, items, bytes: items.reduce((n, i) => n + i.size, 0), resolve, reject });
+      queue.push({ call, topic, items, sizes: budget.sizes, bytes: budget.bytes, resolve, reject });
       void pump();
     });
   }
@@ -164,17 +185,18 @@ export function createPublisher(deps: PublisherDeps): Publisher {
       const call: Call = { failed: false };
       const parts: Promise<PublishedRecord[]>[] = [];
       let chunk: Prepared[] = [];
-      let bytes = 0;
+      let budget = new Budget();
       for (const p of prepared) {
-        if (chunk.length > 0 && bytes + p.size > REQUEST_BYTES) {
-          parts.push(enqueue(call, topic, chunk));
+        const one = new Map([[`${topic}\u0000${p.partition}`, p.size]]);
+        if (chunk.length > 0 && !budget.fits(one, p.size)) {
+          parts.push(enqueue(call, topic, chunk, budget));
           chunk = [];
-          bytes = 0;
+          budget = new Budget();
         }
         chunk.push(p);
-        bytes += p.size;
+        budget.add(one, p.size);
       }
-      parts.push(enqueue(call, topic, chunk));
+      parts.push(enqueue(call, topic, chunk, budget));
       const settled = await Promise.allSettled(parts);
       const failure = settled.find((s) => s.status === 'rejected');
       if (failure !== undefined) throw failure.reason;
