@@ -17,6 +17,34 @@ export interface ParsedUpdate {
   readonly positional: boolean;
 }
 
+function filterPaths(filter: unknown, out: string[] = []): string[] {
+  if (Array.isArray(filter)) for (const f of filter) filterPaths(f, out);
+  else if (isPlainObject(filter)) {
+    for (const [k, v] of Object.entries(filter)) {
+      if (k === '$and' || k === '$or') filterPaths(v, out);
+      else if (!k.startsWith('$')) out.push(k);
+    }
+  }
+  return out;
+}
+
+/**
+ * A positional path (`list.$...`) needs the filter to name that array; without it the backends fail with
+ * their own texts (Mia answers 500), so the request is a 400 naming the field.
+ */
+export function checkPositional(update: Update, filter: unknown): void {
+  const paths = filterPaths(filter);
+  for (const ops of Object.values(update)) {
+    if (!isPlainObject(ops)) continue;
+    for (const path of Object.keys(ops)) {
+      const at = path.indexOf('.$');
+      if (at < 0) continue;
+      const base = path.slice(0, at);
+      if (!paths.some((p) => p === base || p.startsWith(`${base}.`))) throw badRequest(`The positional update of ${base} needs a _q condition on ${base}`);
+    }
+  }
+}
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function pathNode(model: CollectionModel, path: string, op: string): TypeNode {

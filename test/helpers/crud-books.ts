@@ -47,3 +47,9 @@ export function book(n: number, extra: Record<string, unknown> = {}): Record<str
     ...extra,
   };
 }
+
+/** The books fixture without the indexes a store cannot build (FerretDB has no geo or text indexes). */
+export function booksFor(features: ReadonlySet<string>): CollectionDefinition {
+  const indexes = (booksCollection.indexes ?? []).filter((i) => (i.type !== 'geo' || features.has('geo')) && (i.type !== 'text' || features.has('text')));
+  return { ...booksCollection, indexes };
+}

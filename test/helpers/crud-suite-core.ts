@@ -7,7 +7,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { DocumentStore } from '../../src/ports/document-store.js';
 import { crudApp, type CrudApp } from './crud-app.js';
-import { book, booksCollection } from './crud-books.js';
+import { book, booksFor } from './crud-books.js';
 
 export interface StoreFactory {
   readonly name: string;
@@ -24,7 +24,7 @@ export function coreSuite(factory: StoreFactory): void {
     let t: CrudApp;
     before(async () => {
       store = await factory.create();
-      t = await crudApp(store, [booksCollection]);
+      t = await crudApp(store, [booksFor(store.features)]);
     });
     after(async () => {
       await t?.close();

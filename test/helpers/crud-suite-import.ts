@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { DocumentStore } from '../../src/ports/document-store.js';
 import { crudApp, type CrudApp } from './crud-app.js';
-import { book, booksCollection } from './crud-books.js';
+import { book, booksFor } from './crud-books.js';
 import type { StoreFactory } from './crud-suite-core.js';
 import { parseCsv } from './crud-suite-features.js';
 
@@ -28,7 +28,7 @@ export function importSuite(factory: StoreFactory): void {
     let t: CrudApp;
     before(async () => {
       store = await factory.create();
-      t = await crudApp(store, [booksCollection]);
+      t = await crudApp(store, [booksFor(store.features)]);
     });
     after(async () => {
       await t?.close();

@@ -10,7 +10,7 @@ import { querySchema } from '../model/query-schema.js';
 import { updateBodySchema } from '../model/wire-schema.js';
 import { buildFilter, castId, type QueryString } from '../query/read-plan.js';
 import { requestContext } from '../request-context.js';
-import { parseUpdate } from '../update.js';
+import { checkPositional, parseUpdate } from '../update.js';
 import { createSerializer, pickReadable, type CollectionServices } from './services.js';
 
 type Body = Readonly<Record<string, unknown>>;
@@ -47,7 +47,8 @@ export function registerUpdateRoutes(app: FastifyInstance, services: CollectionS
     const id = castId(model, request.params.id);
     const ctx = requestContext(request.headers, services.userIdHeader);
     const plan = buildFilter(model, request.query as QueryString, ctx, { extra: { _id: id ?? null } });
-    const { update } = parseUpdate(model, request.body as Body, ctx, new Date(services.clock.now()));
+    const { update, positional } = parseUpdate(model, request.body as Body, ctx, new Date(services.clock.now()));
+    if (positional) checkPositional(update, plan.filter);
     if (id === undefined) throw notFound();
     const doc = await writer.run(async (c) => {
       const after = await c.findOneAndUpdate(plan.filter, update, { returnDocument: 'after' });
@@ -63,7 +64,8 @@ export function registerUpdateRoutes(app: FastifyInstance, services: CollectionS
   }, async (request) => {
     const ctx = requestContext(request.headers, services.userIdHeader);
     const plan = buildFilter(model, request.query as QueryString, ctx);
-    const { update } = parseUpdate(model, request.body as Body, ctx, new Date(services.clock.now()));
+    const { update, positional } = parseUpdate(model, request.body as Body, ctx, new Date(services.clock.now()));
+    if (positional) checkPositional(update, plan.filter);
     return updateAndPublish([plan.filter], async (c) => (await c.updateMany(plan.filter, update)).modifiedCount);
   });
 
@@ -79,9 +81,12 @@ export function registerUpdateRoutes(app: FastifyInstance, services: CollectionS
     const ctx = requestContext(request.headers, services.userIdHeader);
     const now = new Date(services.clock.now());
     const items = request.body as { filter: QueryString; update: Body }[];
-    const operations = items.map((item) => ({
-      updateOne: { filter: buildFilter(model, item.filter, ctx).filter, update: parseUpdate(model, item.update, ctx, now).update },
-    })) satisfies BulkWriteOperation[];
+    const operations = items.map((item) => {
+      const filter = buildFilter(model, item.filter, ctx).filter;
+      const { update, positional } = parseUpdate(model, item.update, ctx, now);
+      if (positional) checkPositional(update, filter);
+      return { updateOne: { filter, update } };
+    }) satisfies BulkWriteOperation[];
     return updateAndPublish(operations.map((op) => op.updateOne.filter), (c) => runUpdates(c, operations));
   });
 

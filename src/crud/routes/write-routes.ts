@@ -9,7 +9,7 @@ import { insertBodySchema, updateBodySchema } from '../model/wire-schema.js';
 import { querySchema } from '../model/query-schema.js';
 import { buildFilter, parseStates, type QueryString } from '../query/read-plan.js';
 import { requestContext } from '../request-context.js';
-import { parseUpdate } from '../update.js';
+import { checkPositional, parseUpdate } from '../update.js';
 import { buildDocument, createSerializer, pickReadable, type CollectionServices } from './services.js';
 
 type Body = Readonly<Record<string, unknown>>;
@@ -57,7 +57,8 @@ export function registerWriteRoutes(app: FastifyInstance, services: CollectionSe
     const ctx = requestContext(request.headers, services.userIdHeader);
     const now = new Date(services.clock.now());
     const plan = buildFilter(model, query, ctx);
-    const { update } = parseUpdate(model, request.body as Body, ctx, now);
+    const { update, positional } = parseUpdate(model, request.body as Body, ctx, now);
+    if (positional) checkPositional(update, plan.filter);
     // The inserted document gets a state the filter matches, so the next upsert finds it (Mia can duplicate, §10).
     const states = parseStates(query._st);
     const onInsert: Record<string, unknown> = { ...(update.$setOnInsert as object | undefined), creatorId: ctx.userId, createdAt: now };
