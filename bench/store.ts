@@ -45,6 +45,16 @@ interface Figures {
   p99: number;
   queryMs: number;
   updates: number;
+  /** CPU microseconds per operation (all threads of the process), per figure above. */
+  cpu: Record<'single' | 'batched' | 'reads' | 'query' | 'updates', number>;
+}
+
+/** Runs `fn` and returns its result with the process CPU time (user + system, all threads) it took, in µs. */
+async function withCpu<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const before = process.cpuUsage();
+  const result = await fn();
+  const used = process.cpuUsage(before);
+  return [result, used.user + used.system];
 }
 
 async function concurrently(total: number, fn: (i: number) => Promise<unknown>): Promise<number> {
@@ -71,19 +81,24 @@ async function runStore(store: DocumentStore): Promise<Figures> {
   const single = store.collection('single');
   const items = store.collection('items');
   await items.ensureIndexes([{ name: 'sku', key: { sku: 1 }, unique: true }, { name: 'category_price', key: { category: 1, price: 1 } }]);
-  const singleRate = await concurrently(SINGLE, (i) => single.insertOne(doc(i)));
+  const [singleRate, cpuSingle] = await withCpu(() => concurrently(SINGLE, (i) => single.insertOne(doc(i))));
   let start = performance.now();
-  for (let i = 0; i < DOCS; i += BATCH) await items.insertMany(Array.from({ length: Math.min(BATCH, DOCS - i) }, (_, j) => doc(i + j)));
+  const [, cpuBatched] = await withCpu(async () => {
+    for (let i = 0; i < DOCS; i += BATCH) await items.insertMany(Array.from({ length: Math.min(BATCH, DOCS - i) }, (_, j) => doc(i + j)));
+  });
   const batched = DOCS / ((performance.now() - start) / 1000);
-  const reads = await timed(READS, (i) => items.findOne({ sku: `sku-${(i * 7919) % DOCS}` }));
+  const [reads, cpuReads] = await withCpu(() => timed(READS, (i) => items.findOne({ sku: `sku-${(i * 7919) % DOCS}` })));
   const query = { category: 'c7', price: { $gte: 500 } };
   const expected = (await items.find(query, { sort: { price: -1 }, limit: 20 }).toArray()).length;
   if (expected !== 20) throw new Error(`query returned ${expected} documents`);
   start = performance.now();
-  for (let q = 0; q < QUERIES; q++) await items.find({ category: `c${q % 50}`, price: { $gte: 500 } }, { sort: { price: -1 }, limit: 20 }).toArray();
+  const [, cpuQuery] = await withCpu(async () => {
+    for (let q = 0; q < QUERIES; q++) await items.find({ category: `c${q % 50}`, price: { $gte: 500 } }, { sort: { price: -1 }, limit: 20 }).toArray();
+  });
   const queryMs = (performance.now() - start) / QUERIES;
-  const updates = await concurrently(SINGLE, (i) => items.updateOne({ _id: (i * 7919) % DOCS }, { $inc: { stock: 1 } }));
-  return { single: singleRate, batched, reads: reads.rate, p50: reads.p50, p99: reads.p99, queryMs, updates };
+  const [updates, cpuUpdates] = await withCpu(() => concurrently(SINGLE, (i) => items.updateOne({ _id: (i * 7919) % DOCS }, { $inc: { stock: 1 } })));
+  const cpu = { single: cpuSingle / SINGLE, batched: cpuBatched / DOCS, reads: cpuReads / READS, query: cpuQuery / QUERIES, updates: cpuUpdates / SINGLE };
+  return { single: singleRate, batched, reads: reads.rate, p50: reads.p50, p99: reads.p99, queryMs, updates, cpu };
 }
 
 async function runBaseline(dir: string): Promise<Figures> {
@@ -95,17 +110,20 @@ async function runBaseline(dir: string): Promise<Figures> {
     return b;
   };
   const bytes = (d: Document): Buffer => Buffer.from(serialize(d));
-  const single = await concurrently(SINGLE, (i) => db.put(key(1, i), bytes(doc(i))));
+  const [single, cpuSingle] = await withCpu(() => concurrently(SINGLE, (i) => db.put(key(1, i), bytes(doc(i)))));
   let start = performance.now();
-  for (let i = 0; i < DOCS; i += BATCH) {
-    await db.transaction(() => {
-      for (let j = i; j < Math.min(DOCS, i + BATCH); j++) db.putSync(key(2, j), bytes(doc(j)));
-    });
-  }
+  const [, cpuBatched] = await withCpu(async () => {
+    for (let i = 0; i < DOCS; i += BATCH) {
+      await db.transaction(() => {
+        for (let j = i; j < Math.min(DOCS, i + BATCH); j++) db.putSync(key(2, j), bytes(doc(j)));
+      });
+    }
+  });
   const batched = DOCS / ((performance.now() - start) / 1000);
-  const reads = await timed(READS, async (i) => deserialize(db.getBinary(key(2, (i * 7919) % DOCS))!));
+  const [reads, cpuReads] = await withCpu(() => timed(READS, async (i) => deserialize(db.getBinary(key(2, (i * 7919) % DOCS))!)));
   start = performance.now();
   const scans = Math.max(3, Math.round(QUERIES / 20));
+  const cpuQuery0 = process.cpuUsage();
   for (let q = 0; q < scans; q++) {
     const hits: Document[] = [];
     for (const { value } of db.getRange({ start: key(2, 0), end: key(3, 0) })) {
@@ -115,16 +133,20 @@ async function runBaseline(dir: string): Promise<Figures> {
     hits.sort((a, b) => Number(b.price) - Number(a.price)).slice(0, 20);
   }
   const queryMs = (performance.now() - start) / scans;
-  const updates = await concurrently(SINGLE, (i) =>
-    db.transaction(() => {
-      const k = key(2, (i * 7919) % DOCS);
-      const d = deserialize(db.getBinary(k)!);
-      d.stock = Number(d.stock) + 1;
-      db.putSync(k, bytes(d));
-    }),
+  const cpuQueryUsed = process.cpuUsage(cpuQuery0);
+  const [updates, cpuUpdates] = await withCpu(() =>
+    concurrently(SINGLE, (i) =>
+      db.transaction(() => {
+        const k = key(2, (i * 7919) % DOCS);
+        const d = deserialize(db.getBinary(k)!);
+        d.stock = Number(d.stock) + 1;
+        db.putSync(k, bytes(d));
+      }),
+    ),
   );
   await db.close();
-  return { single, batched, reads: reads.rate, p50: reads.p50, p99: reads.p99, queryMs, updates };
+  const cpu = { single: cpuSingle / SINGLE, batched: cpuBatched / DOCS, reads: cpuReads / READS, query: (cpuQueryUsed.user + cpuQueryUsed.system) / scans, updates: cpuUpdates / SINGLE };
+  return { single, batched, reads: reads.rate, p50: reads.p50, p99: reads.p99, queryMs, updates, cpu };
 }
 
 async function rssRun(dir: string): Promise<void> {
@@ -184,6 +206,11 @@ try {
     console.log(row('embedded', emb, baseline));
     console.log(mongo === undefined ? 'mongodb    skipped: set MONGODB_URL to run' : row('mongodb', mongo, baseline));
     console.log('(percentages: share of the raw lmdb baseline; for the query, baseline time / store time)');
+    console.log('CPU µs per operation (process, all threads): single, batched, point read, query, update');
+    const cpuRow = (label: string, f: Figures): string => `${label.padEnd(10)} ${[f.cpu.single, f.cpu.batched, f.cpu.reads, f.cpu.query, f.cpu.updates].map((v) => v.toFixed(1).padStart(10)).join(' ')}`;
+    console.log(cpuRow('lmdb raw', baseline));
+    console.log(cpuRow('embedded', emb));
+    if (mongo !== undefined) console.log(cpuRow('mongodb', mongo));
     const ok = (cond: boolean): string => (cond ? 'ok' : 'MISSED');
     console.log(`targets: single >= 20,000/s ${ok(emb.single >= 20_000)}; point reads >= 100,000/s ${ok(emb.reads >= 100_000)}; p99 < 1 ms ${ok(emb.p99 < 1)}`);
   }
