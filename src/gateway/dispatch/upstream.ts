@@ -12,6 +12,8 @@ export interface ProxyHandlerOptions {
   /** Mia `pathRewrite`: replaces the matched base path. */
   readonly rewrite?: string;
   readonly baseSegments: number;
+  /** Bytes a chunked request body may stream (a declared length is checked by the guard). */
+  readonly bodyLimit?: number;
 }
 
 /** The rate-limit bucket of an upstream policy for this caller. */
@@ -44,6 +46,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): (request: Fast
       wrap: route.wrap,
       stripCredentials: !route.forwardCredentials,
       protocol: request.protocol,
+      ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
       ...(rateLimitKey === undefined ? {} : { rateLimitKey }),
     });
   };

@@ -91,7 +91,7 @@ export function buildEndpoint(definition: EndpointDefinition, deps: EndpointDeps
   } else if (target?.kind === 'upstream') {
     const timeout = endpointTimeout(definition, deps.policies);
     const route = deps.upstreams.route(target.name, [...(definition.policies ?? []), ...timeout.names], timeout.ms);
-    const handlerOptions = { route, baseSegments, ...(definition.target?.rewrite === undefined ? {} : { rewrite: definition.target.rewrite }) };
+    const handlerOptions = { route, baseSegments, bodyLimit, ...(definition.target?.rewrite === undefined ? {} : { rewrite: definition.target.rewrite }) };
     mountDispatch = hasDecorators(definition.decorators)
       ? (scope) => {
           // Decorators read and may replace bodies both ways: buffer them (within the body limit).

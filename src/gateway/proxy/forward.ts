@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Transform, type Readable } from 'node:stream';
 import { MiaRunError, isMiaRunError } from '../../errors.js';
 import type { CallContext, CallResult, Call, RateLimitInfo } from '../../resilience/types.js';
 import { createProxyCall, hasBody, sendError, sendProxyResult, upstreamError, type ProxyResult } from './proxy.js';
@@ -30,6 +31,25 @@ export interface ForwardOptions {
   readonly rateLimitKey?: string;
   /** `https` when the listener terminates TLS or a trusted proxy says so; default `http`. */
   readonly protocol?: string;
+  /**
+   * Bytes a body without `content-length` (chunked) may stream before the call fails with 413; a declared
+   * length is checked before forwarding by the caller.
+   */
+  readonly bodyLimit?: number;
+}
+
+/** Passes a streamed body through, failing it with 413 once more than `limit` bytes went by. */
+function limited(source: IncomingMessage, limit: number): Readable {
+  let seen = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      if (seen > limit) return done(new MiaRunError('MR_HTTP_PAYLOAD_TOO_LARGE', `the request body is larger than ${limit} bytes`));
+      done(null, chunk);
+    },
+  });
+  source.once('error', (error) => counter.destroy(error));
+  return source.pipe(counter);
 }
 
 export interface ForwardOutcome {
@@ -64,7 +84,7 @@ export async function forward(options: ForwardOptions): Promise<ForwardOutcome> 
       method: req.method ?? 'GET',
       path: options.path,
       headers: req.headers,
-      body: withBody ? req : null,
+      body: !withBody ? null : options.bodyLimit !== undefined && req.headers['content-length'] === undefined ? limited(req, options.bodyLimit) : req,
       remoteAddress: req.socket.remoteAddress,
       protocol: options.protocol ?? 'http',
       host: req.headers.host,
