@@ -7,6 +7,7 @@ import { MiaRunError } from '../../errors.js';
 import type { PublishedRecord } from '../../ports/event-bus.js';
 import type { LogRecord, LogStore, PartitionMeta, TopicRecord } from './log-store.js';
 import { readMeta } from './log-store.js';
+import { encodeRecord } from './record-codec.js';
 import { trimPartition } from './retention.js';
 
 export interface PreparedRecord {
@@ -26,7 +27,7 @@ export async function appendRecords(store: LogStore, topic: string, config: Topi
           metas.set(partition, meta);
         }
         const offset = meta.next;
-        store.log.putSync([topic, partition, offset], record);
+        store.log.putSync([topic, partition, offset], encodeRecord(record));
         meta.next += 1;
         meta.bytes += record.s;
         return { topic, partition, offset };

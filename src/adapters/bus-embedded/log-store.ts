@@ -6,7 +6,7 @@
  * Databases (keys are ordered-binary arrays, so a partition's messages sort by offset):
  * - `topics`   name -> TopicRecord
  * - `meta`     [topic, partition] -> PartitionMeta (first kept offset, next offset, bytes kept)
- * - `log`      [topic, partition, offset] -> LogRecord
+ * - `log`      [topic, partition, offset] -> LogRecord (binary, `record-codec.ts`)
  * - `offsets`  [group, topic, partition] -> committed offset (next to read)
  * - `members`  [group, memberId] -> MemberRecord (lease renewed by heartbeats)
  * - `claims`   [group, topic, partition] -> memberId owning the partition
@@ -57,7 +57,8 @@ export interface LogStore {
   readonly root: RootDatabase;
   readonly topics: Database<TopicRecord, string>;
   readonly meta: Database<PartitionMeta, PartitionKey>;
-  readonly log: Database<LogRecord, LogKey>;
+  /** Records encoded by `record-codec.ts`. */
+  readonly log: Database<Buffer, LogKey>;
   readonly offsets: Database<number, GroupPartitionKey>;
   readonly members: Database<MemberRecord, [string, string]>;
   readonly claims: Database<string, GroupPartitionKey>;
@@ -91,7 +92,7 @@ export function acquireLogStore(dir: string): LogStore {
     root,
     topics: root.openDB<TopicRecord, string>('topics', {}),
     meta: root.openDB<PartitionMeta, PartitionKey>('meta', { keyEncoding: 'ordered-binary' }),
-    log: root.openDB<LogRecord, LogKey>('log', { keyEncoding: 'ordered-binary' }),
+    log: root.openDB<Buffer, LogKey>('log', { keyEncoding: 'ordered-binary', encoding: 'binary' }),
     offsets: root.openDB<number, GroupPartitionKey>('offsets', { keyEncoding: 'ordered-binary' }),
     members: root.openDB<MemberRecord, [string, string]>('members', { keyEncoding: 'ordered-binary' }),
     claims: root.openDB<string, GroupPartitionKey>('claims', { keyEncoding: 'ordered-binary' }),

@@ -12,6 +12,7 @@ import type { Logger } from '../../ports/logger.js';
 import { createMetricEmitter } from '../../ports/telemetry.js';
 import type { LogStore } from './log-store.js';
 import { readMeta } from './log-store.js';
+import { decodeRecord, recordTimestamp } from './record-codec.js';
 
 const metrics = createMetricEmitter('bus');
 
@@ -43,7 +44,7 @@ export function resolvePosition(store: LogStore, topic: string, partition: numbe
   if (position === 'end') return meta.next;
   if ('offset' in position) return Math.min(Math.max(position.offset, meta.start), meta.next);
   for (const { key, value } of store.log.getRange({ start: [topic, partition, meta.start], end: [topic, partition, meta.next] })) {
-    if (value.t >= position.timestamp) return key[2];
+    if (recordTimestamp(value) >= position.timestamp) return key[2];
   }
   return meta.next;
 }
@@ -212,18 +213,8 @@ export class PartitionWorker {
     const batch: ConsumedMessage[] = [];
     const range = store.log.getRange({ start: [topic, partition, from], end: [topic, partition, meta.next], limit: this.deps.maxBatchSize });
     for (const { key, value } of range) {
-      batch.push(
-        createConsumedMessage({
-          topic,
-          partition,
-          offset: key[2],
-          key: value.k,
-          // lmdb's decoder already copies binary values out of its read buffer (tested in fencing.test.ts).
-          value: value.v,
-          headers: value.h ?? {},
-          timestamp: value.t,
-        }),
-      );
+      const record = decodeRecord(value);
+      batch.push(createConsumedMessage({ topic, partition, offset: key[2], key: record.k, value: record.v, headers: record.h ?? {}, timestamp: record.t }));
     }
     return batch;
   }

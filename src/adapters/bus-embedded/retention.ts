@@ -4,6 +4,7 @@
  */
 import type { LogStore, TopicRecord } from './log-store.js';
 import { readMeta } from './log-store.js';
+import { recordRetentionSize, recordTimestamp } from './record-codec.js';
 
 /**
  * Deletes the oldest messages of one partition that are older than `retentionMs` or beyond
@@ -17,10 +18,10 @@ export function trimPartition(store: LogStore, topic: string, partition: number,
   while (meta.start < meta.next) {
     const record = store.log.get([topic, partition, meta.start]);
     const overSize = config.retentionBytes !== undefined && meta.bytes > config.retentionBytes;
-    if (record !== undefined && !overSize && record.t >= oldest) break;
+    if (record !== undefined && !overSize && recordTimestamp(record) >= oldest) break;
     if (record !== undefined) {
       store.log.removeSync([topic, partition, meta.start]);
-      meta.bytes -= record.s;
+      meta.bytes -= recordRetentionSize(record);
     }
     meta.start += 1;
     deleted += 1;

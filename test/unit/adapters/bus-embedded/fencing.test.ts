@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { acquireLogStore, releaseLogStore } from '../../../../src/adapters/bus-embedded/log-store.js';
 import { commitOffset, resolvePosition } from '../../../../src/adapters/bus-embedded/partition-worker.js';
+import { decodeRecord, encodeRecord } from '../../../../src/adapters/bus-embedded/record-codec.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mia-run-bus-fencing-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -24,7 +25,7 @@ describe('embedded bus: commits and positions', () => {
   it('resolves timestamps to the first message at or after them, clamped to the kept range', async () => {
     const store = acquireLogStore(join(root, 'positions'));
     await store.root.transaction(() => {
-      for (let o = 2; o < 6; o++) store.log.putSync(['t', 0, o], { t: 1000 * o, k: null, v: null, h: null, s: 0 });
+      for (let o = 2; o < 6; o++) store.log.putSync(['t', 0, o], encodeRecord({ t: 1000 * o, k: null, v: null, h: null, s: 0 }));
       store.meta.putSync(['t', 0], { start: 2, next: 6, bytes: 0 });
     });
     assert.equal(resolvePosition(store, 't', 0, 'beginning'), 2);
@@ -51,17 +52,24 @@ describe('embedded bus: commits and positions', () => {
   });
 });
 
-describe('embedded bus: values read from the log', () => {
-  it('stay intact after later reads and writes (the decoder copies them)', async () => {
+describe('embedded bus: records', () => {
+  it('round-trip keys, values, headers, tombstones and timestamps', () => {
+    const full = { t: 1_700_000_000_123, k: 'clé', v: Buffer.from([0, 1, 255]), h: { 'x-a': 'b' }, s: 12 };
+    assert.deepEqual(decodeRecord(encodeRecord(full)), full);
+    const bare = { t: 5, k: null, v: null, h: null, s: 0 };
+    assert.deepEqual(decodeRecord(encodeRecord(bare)), bare);
+  });
+
+  it('decoded values stay intact after later reads and writes', async () => {
     const store = acquireLogStore(join(root, 'copies'));
     await store.root.transaction(() => {
-      for (let o = 0; o < 50; o++) store.log.putSync(['t', 0, o], { t: o, k: null, v: Buffer.alloc(1024, o), h: null, s: 1024 });
+      for (let o = 0; o < 50; o++) store.log.putSync(['t', 0, o], encodeRecord({ t: o, k: null, v: Buffer.alloc(1024, o), h: null, s: 1024 }));
     });
-    const kept = [...store.log.getRange({ start: ['t', 0, 0], end: ['t', 0, 25] })].map((e) => e.value.v!);
+    const kept = [...store.log.getRange({ start: ['t', 0, 0], end: ['t', 0, 25] })].map((e) => decodeRecord(e.value).v!);
     await store.root.transaction(() => {
-      for (let o = 0; o < 50; o++) store.log.putSync(['t', 0, o], { t: o, k: null, v: Buffer.alloc(1024, 255), h: null, s: 1024 });
+      for (let o = 0; o < 50; o++) store.log.putSync(['t', 0, o], encodeRecord({ t: o, k: null, v: Buffer.alloc(1024, 255), h: null, s: 1024 }));
     });
-    for (const entry of store.log.getRange({ start: ['t', 0, 0], end: ['t', 0, 50] })) assert.equal(entry.value.v![0], 255);
+    for (const entry of store.log.getRange({ start: ['t', 0, 0], end: ['t', 0, 50] })) assert.equal(decodeRecord(entry.value).v![0], 255);
     assert.ok(kept.every((value, i) => value.every((byte) => byte === i)));
     await releaseLogStore(store);
   });
