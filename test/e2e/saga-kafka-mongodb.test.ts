@@ -83,5 +83,9 @@ describe('examples/saga on Kafka + MongoDB protocol', { skip }, () => {
     const doc = (await (await fetch(`${url}/orders-saga/saga/${ids[0]}`)).json()) as { metadata: unknown; history: { events: { event: string }[] } };
     assert.deepEqual(doc.metadata, { i: 0, by: 'kafka' });
     assert.deepEqual(doc.history.events.map((e) => e.event), ['orderCreated', 'paymentExecuted', 'orderShipped']);
+    const counts = (await (await fetch(`${url}/-/sagas`)).json()) as { sagas: { order: { total: number; final: number; states: Record<string, number> } } };
+    assert.equal(counts.sagas.order.states.delivered, 5);
+    const page = (await (await fetch(`${url}/orders-saga/saga?isFinal=true&_l=2&_sk=1`)).json()) as unknown[];
+    assert.equal(page.length, 2);
   });
 });
