@@ -38,9 +38,24 @@ export function createTopicAdmin(admin: Admin, declared: () => Readonly<Record<s
   const partitionCounts = new Map<string, { count: number; at: number }>();
   const known = new Map<string, TopicConfig>();
 
-  async function partitionsOf(topic: string): Promise<number> {
+  const lookups = new Map<string, Promise<number>>();
+
+  /**
+   * Concurrent callers share one lookup, so their continuations run in call order: the publisher queues
+   * messages after this resolves, and publishes issued one after the other must stay in that order.
+   */
+  function partitionsOf(topic: string): Promise<number> {
     const cached = partitionCounts.get(topic);
-    if (cached !== undefined && now() - cached.at < PARTITIONS_MAX_AGE_MS) return cached.count;
+    if (cached !== undefined && now() - cached.at < PARTITIONS_MAX_AGE_MS) return Promise.resolve(cached.count);
+    let lookup = lookups.get(topic);
+    if (lookup === undefined) {
+      lookup = lookupPartitions(topic).finally(() => lookups.delete(topic));
+      lookups.set(topic, lookup);
+    }
+    return lookup;
+  }
+
+  async function lookupPartitions(topic: string): Promise<number> {
     let count = 0;
     try {
       // Asking for an unknown topic by name makes kafkajs retry for a long while; the topic list answers at once.
