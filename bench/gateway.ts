@@ -85,6 +85,19 @@ async function serve(kind: string, upstream: string | undefined): Promise<string
       );
     case 'gateway-proxy':
       return runtime({ upstreams: { up: { url: upstream!, policies: [] } }, endpoints: [{ basePath: '/api', target: { upstream: 'up' }, public: true }] });
+    case 'forward-only': {
+      // The proxy module alone on bare Fastify: separates the proxy's cost from the runtime shell's.
+      const { createUpstreamClient, forward } = await import('../src/gateway/proxy/index.js');
+      const client = createUpstreamClient({ url: upstream! });
+      const app = Fastify({ logger: false });
+      app.removeAllContentTypeParsers();
+      app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+      app.all('/api/*', async (request, reply) => {
+        reply.hijack();
+        await forward({ req: request.raw, res: reply.raw, client, upstream: 'up', path: request.raw.url ?? '/', requestId: request.id });
+      });
+      return listen(app);
+    }
     case 'fastify-http-proxy': {
       const app = Fastify({ logger: false });
       const { default: proxy } = await import('@fastify/http-proxy');
@@ -179,6 +192,7 @@ async function main(): Promise<void> {
     const httpProxy = await measure('@fastify/http-proxy', httpProxyServer, '/api/x');
     const gatewayProxy = await run('gateway-proxy', upstream.url);
     const gwProxy = await measure('mia-run proxy', gatewayProxy, '/api/x');
+    const forwardOnly = await measure('mia-run proxy module on bare Fastify', await run('forward-only', upstream.url), '/api/x');
     const moderate = { connections: 10, overallRate: RATE };
     const directModerate = await measure(`direct, ${RATE} req/s`, upstream, '/api/x', moderate);
     const proxyModerate = await measure(`mia-run proxy, ${RATE} req/s`, gatewayProxy, '/api/x', moderate);
@@ -192,6 +206,7 @@ async function main(): Promise<void> {
     console.log(`  (a) in-process / bare Fastify:           ${ratio(gw.requests.average, bare.requests.average)} [CPU ${ratio(gw.cpuPerRequest, bare.cpuPerRequest)}] (target >= 0.90x)`);
     console.log(`  (b) mia-run proxy / @fastify/http-proxy: ${ratio(gwProxy.requests.average, httpProxy.requests.average)} [CPU ${ratio(gwProxy.cpuPerRequest, httpProxy.cpuPerRequest)}] (target >= 1.00x)`);
     console.log(`  (b) mia-run proxy / direct:              ${ratio(gwProxy.requests.average, direct.requests.average)}`);
+    console.log(`  (b) proxy module alone / @fastify/http-proxy: ${ratio(forwardOnly.requests.average, httpProxy.requests.average)} [CPU ${ratio(forwardOnly.cpuPerRequest, httpProxy.cpuPerRequest)}]`);
     console.log(`  (b) added p99 at ${RATE} req/s: mia-run ${(proxyModerate.latency.p99 - directModerate.latency.p99).toFixed(2)} ms, @fastify/http-proxy ${(httpProxyModerate.latency.p99 - directModerate.latency.p99).toFixed(2)} ms (target < 1 ms); p50 ${directModerate.latency.p50} / ${proxyModerate.latency.p50} / ${httpProxyModerate.latency.p50} ms`);
     console.log(`  (c) compose / sequential:                ${ratio(composed.requests.average, sequential.requests.average)} [CPU ${ratio(composed.cpuPerRequest, sequential.cpuPerRequest)}]; mean latency ${composed.latency.average.toFixed(2)} vs ${sequential.latency.average.toFixed(2)} ms`);
   } finally {
