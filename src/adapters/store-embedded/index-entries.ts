@@ -52,6 +52,8 @@ export interface CompiledIndex {
   readonly unique: boolean;
   readonly partial: Query | undefined;
   readonly prefix: Buffer;
+  /** Every field is a top-level name (no dots). */
+  readonly plain: boolean;
 }
 
 const compiled = new WeakMap<IndexMeta, CompiledIndex>();
@@ -68,6 +70,7 @@ export function compileIndex(meta: IndexMeta): CompiledIndex {
       unique: spec.unique === true,
       partial: spec.partialFilterExpression === undefined ? undefined : new Query(spec.partialFilterExpression, {}),
       prefix: indexPrefix(meta.id),
+      plain: Object.keys(spec.key).every((f) => !f.includes('.')),
     };
     compiled.set(meta, c);
   }
@@ -80,6 +83,11 @@ const MAX_ENTRIES_PER_DOCUMENT = 10_000;
 export function indexTuples(index: CompiledIndex, doc: Document): unknown[][] {
   if (index.kind !== 'normal') return [];
   if (index.partial !== undefined && !index.partial.test(doc)) return [];
+  if (index.plain) {
+    // Undotted fields holding no arrays (the usual case): one entry, no path walking.
+    const tuple = index.fields.map((f) => doc[f] ?? null);
+    if (!tuple.some(Array.isArray)) return [tuple];
+  }
   let tuples: unknown[][] = [[]];
   let arrays = 0;
   for (const field of index.fields) {
