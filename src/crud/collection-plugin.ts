@@ -50,6 +50,14 @@ export function collectionPlugin(services: CollectionServices, validators: Valid
     app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.body : validators.query).compile(schema));
     app.setSchemaErrorFormatter(formatSchemaErrors);
     installCrudErrors(app, (index) => model.uniqueFields.get(index));
+    // Mia's JS client sends `content-type: application/json` on bodiless GETs and DELETEs (crud-api.md §9):
+    // without a body the header means nothing, and Fastify would refuse the empty JSON body.
+    app.addHook('onRequest', async (request) => {
+      const { headers } = request;
+      if (headers['content-type'] !== undefined && headers['transfer-encoding'] === undefined && (headers['content-length'] === undefined || headers['content-length'] === '0')) {
+        delete headers['content-type'];
+      }
+    });
     app.addHook('onResponse', async (request, reply) => {
       const operation = reply.routeOptions.config.operation;
       if (operation === undefined) return;

@@ -168,6 +168,16 @@ export function coreSuite(factory: StoreFactory): void {
       assert.equal((await inject({ method: 'DELETE', url: `/books/${draft}?_st=DRAFT` })).statusCode, 204);
     });
 
+    it('bodiless GETs and DELETEs with content-type: application/json work (Mia JS client)', async () => {
+      const id = await insert(book(55, { __STATE__: 'PUBLIC' }));
+      const headers = { 'content-type': 'application/json' };
+      assert.equal((await inject({ url: '/books/count', headers })).body, '1');
+      assert.equal((await inject({ url: `/books/${id}`, headers })).statusCode, 200);
+      assert.equal((await inject({ method: 'DELETE', url: `/books/${id}`, headers })).statusCode, 204);
+      assert.equal((await inject({ method: 'DELETE', url: '/books/', headers })).body, '0');
+      assert.equal((await inject({ method: 'POST', url: '/books/', headers })).statusCode, 400);
+    });
+
     it('state transitions follow the table; bulk skips illegal ones', async () => {
       const id = await insert(book(60));
       const to = (stateTo: string) => inject({ method: 'POST', url: `/books/${id}/state`, payload: { stateTo }, headers: { miauserid: 'carol' } });
