@@ -20,15 +20,32 @@ interface Hook {
 }
 
 /** Every `{ module, export? }` object in `value`, with its path. */
-export function findCodeHooks(value: unknown, path: Path = []): Hook[] {
-  if (Array.isArray(value)) return value.flatMap((item, i) => findCodeHooks(item, [...path, i]));
-  if (typeof value !== 'object' || value === null) return [];
-  const record = value as Record<string, unknown>;
-  const own: Hook[] =
-    typeof record.module === 'string' && (record.export === undefined || typeof record.export === 'string')
-      ? [{ path, module: record.module, export: (record.export as string | undefined) ?? 'default' }]
-      : [];
-  return [...own, ...Object.entries(record).flatMap(([k, v]) => findCodeHooks(v, [...path, k]))];
+export function findCodeHooks(value: unknown): Hook[] {
+  const found: Hook[] = [];
+  // One path array, pushed and popped while walking: descriptors with thousands of values stay cheap.
+  const path: (string | number)[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        path.push(i);
+        walk(node[i]);
+        path.pop();
+      }
+      return;
+    }
+    if (typeof node !== 'object' || node === null) return;
+    const record = node as Record<string, unknown>;
+    if (typeof record.module === 'string' && (record.export === undefined || typeof record.export === 'string')) {
+      found.push({ path: [...path], module: record.module, export: (record.export as string | undefined) ?? 'default' });
+    }
+    for (const key of Object.keys(record)) {
+      path.push(key);
+      walk(record[key]);
+      path.pop();
+    }
+  };
+  walk(value);
+  return found;
 }
 
 /** Absolute path of a hook module, or undefined when it cannot be found. */

@@ -70,26 +70,40 @@ export function interpolate(value: unknown, env: Env, position: (path: Path) => 
   const wholeValues: Path[] = [];
   const failed: Path[] = [];
   const diagnostics: Diagnostic[] = [];
-  const walk = (node: unknown, path: Path): unknown => {
+  // One path array, pushed and popped while walking; copied only where something is recorded.
+  const path: (string | number)[] = [];
+  const walk = (node: unknown): unknown => {
     if (skip(path)) return node;
     if (typeof node === 'string') {
       if (!node.includes('$')) return node;
       const result = interpolateString(node, env);
       if (result.problems.length > 0) {
-        failed.push(path);
+        const at = [...path];
+        failed.push(at);
         for (const p of result.problems) {
-          diagnostics.push(diagnostic({ code: p.code, message: p.message, path: formatPath(path), position: position(path), ...(p.hint === undefined ? {} : { hint: p.hint }) }));
+          diagnostics.push(diagnostic({ code: p.code, message: p.message, path: formatPath(at), position: position(at), ...(p.hint === undefined ? {} : { hint: p.hint }) }));
         }
-      } else if (result.whole) wholeValues.push(path);
+      } else if (result.whole) wholeValues.push([...path]);
       return result.text;
     }
-    if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
+    if (Array.isArray(node)) {
+      return node.map((item, i) => {
+        path.push(i);
+        const out = walk(item);
+        path.pop();
+        return out;
+      });
+    }
     if (typeof node === 'object' && node !== null) {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(node)) out[k] = walk(v, [...path, k]);
+      for (const [k, v] of Object.entries(node)) {
+        path.push(k);
+        out[k] = walk(v);
+        path.pop();
+      }
       return out;
     }
     return node;
   };
-  return { value: walk(value, []), wholeValues, failed, diagnostics };
+  return { value: walk(value), wholeValues, failed, diagnostics };
 }

@@ -171,7 +171,9 @@ export function parseYamlText(text: string, file: string, display: string, limit
 /** Depth limit and forbidden keys, checked on the syntax tree so each finding has a position. */
 function checkTree(root: Node, display: string, lineCounter: LineCounter, maxDepth: number): Diagnostic[] {
   const found: Diagnostic[] = [];
-  const walk = (node: unknown, path: (string | number)[], depth: number): void => {
+  // One path array, pushed and popped while walking (formatted only when something is found).
+  const path: (string | number)[] = [];
+  const walk = (node: unknown, depth: number): void => {
     if (depth > maxDepth) {
       const range = (node as Node).range;
       // The full path of a too-deep value is as unreadable as the value; its first levels say where it is.
@@ -202,13 +204,19 @@ function checkTree(root: Node, display: string, lineCounter: LineCounter, maxDep
             hint: 'rename it; keys that could change object prototypes are rejected',
           }));
         }
-        walk(pair.value, [...path, keyName], depth + 1);
+        path.push(keyName);
+        walk(pair.value, depth + 1);
+        path.pop();
       }
     } else if (isSeq(node)) {
-      node.items.forEach((item, i) => walk(item, [...path, i], depth + 1));
+      node.items.forEach((item, i) => {
+        path.push(i);
+        walk(item, depth + 1);
+        path.pop();
+      });
     }
   };
-  walk(root, [], 1);
+  walk(root, 1);
   return found;
 }
 
