@@ -13,6 +13,7 @@ import type { Collection, DocumentStore, TransactionScope } from '../../ports/do
 import type { HealthCheck } from '../../ports/lifecycle.js';
 import type { Logger } from '../../ports/logger.js';
 import { storeFeatures, type StoreFeature } from '../../ports/store-features.js';
+import { createMetricEmitter } from '../../ports/telemetry.js';
 import { Catalog } from './catalog.js';
 import { EmbeddedCollection, type Runner } from './collection.js';
 import type { EngineContext } from './engine.js';
@@ -31,6 +32,7 @@ export interface EmbeddedStoreOptions {
 }
 
 const CONFLICT = Symbol('conflict');
+const metrics = createMetricEmitter('store');
 
 export class EmbeddedDocumentStore implements DocumentStore {
   readonly kind = 'store.embedded';
@@ -111,6 +113,7 @@ export class EmbeddedDocumentStore implements DocumentStore {
         return true;
       }, true);
       if (committed !== CONFLICT) return result;
+      metrics.count('transaction_conflicts', 'Embedded store transactions re-run after a write conflict', { database: this.name });
       if (attempt >= attempts) {
         throw new MiaRunError('MR_STORE_WRITE_CONFLICT', `Transaction on "${this.name}" kept conflicting with concurrent writes (${attempts} attempts)`);
       }
@@ -129,7 +132,10 @@ export class EmbeddedDocumentStore implements DocumentStore {
     this.#sweepTimer = this.options.clock.setTimeout(() => {
       this.#sweeping = this.sweepExpired()
         .then(
-          (n) => n > 0 && this.options.logger?.debug({ store: this.name, deleted: n }, 'expired documents deleted'),
+          (n) => {
+            metrics.count('expired_documents', 'Documents deleted by TTL indexes', { database: this.name }, n);
+            if (n > 0) this.options.logger?.debug({ store: this.name, deleted: n }, 'expired documents deleted');
+          },
           (error: unknown) => this.options.logger?.warn({ store: this.name, err: error }, 'TTL sweep failed'),
         )
         .then(() => this.#scheduleSweep());
@@ -146,8 +152,11 @@ export class EmbeddedDocumentStore implements DocumentStore {
     read: (fn) => fn(this.#open()),
     write: async (fn, atomic = false) => {
       const kv = this.#open();
+      const started = performance.now();
       try {
-        return await (atomic ? this.#db!.childTransaction(() => fn(kv)) : this.#db!.transaction(() => fn(kv)));
+        const result = await (atomic ? this.#db!.childTransaction(() => fn(kv)) : this.#db!.transaction(() => fn(kv)));
+        metrics.observe('write_seconds', 'Embedded store writes: queueing plus durable commit', (performance.now() - started) / 1000, { database: this.name });
+        return result;
       } catch (error) {
         if (isMiaRunError(error)) throw error;
         throw new MiaRunError('MR_STORE_UNAVAILABLE', `Write to embedded store "${this.name}" failed: ${(error as Error).message}`, { cause: error });
