@@ -136,6 +136,19 @@ function draft(error: ErrorObject, root: unknown): Draft | undefined {
       const items = error.data as unknown[];
       return { code: 'MR_CONFIG_DUPLICATE', path: [...path, Number(params.i)], message: `${show(items[Number(params.i)])} is listed twice` };
     }
+    case 'minProperties':
+    case 'maxProperties': {
+      const limit = Number(params.limit);
+      if (error.keyword === 'minProperties' && limit === 1) return { code: 'MR_CONFIG_SCHEMA', path, message: 'must not be empty', ...optionalHint(describe(error.parentSchema)) };
+      return { code: 'MR_CONFIG_SCHEMA', path, message: `expected ${error.keyword === 'minProperties' ? 'at least' : 'at most'} ${limit} key${limit === 1 ? '' : 's'}` };
+    }
+    case 'dependencies':
+    case 'dependentRequired':
+      return { code: 'MR_CONFIG_MISSING_KEY', path, target: 'key', message: `"${String(params.property)}" needs "${String(params.missingProperty)}" too` };
+    case 'format':
+      return { code: 'MR_CONFIG_SCHEMA', path, message: `${show(error.data)} is not a valid ${String(params.format)}` };
+    case 'not':
+      return { code: 'MR_CONFIG_SCHEMA', path, message: 'this combination of keys is not allowed here', ...optionalHint(describe(error.parentSchema)) };
     case 'if':
     case 'allOf':
       return undefined; // the failing branch reports its own errors

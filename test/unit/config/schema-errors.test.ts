@@ -56,3 +56,19 @@ test('suggestions: common typos are one edit away; unrelated short words get non
   assert.equal(closest('orders', []), undefined);
   assert.equal(closest('xyzzy', ['server', 'bus']), undefined);
 });
+
+test('empty mappings, dependent keys and formats get plain messages', () => {
+  const check = new Ajv({ allErrors: true, strict: true, verbose: true }).compile({
+    type: 'object',
+    properties: {
+      target: { description: 'What serves the endpoint. More text.', type: 'object', minProperties: 1 },
+      tls: { type: 'object', dependencies: { cert: ['key'] }, properties: { cert: { type: 'string' }, key: { type: 'string' } } },
+    },
+  });
+  const source = parseYamlText('target: {}\ntls: { cert: a.pem }\n', '/p/p.yaml', 'p.yaml').source!;
+  check(source.value);
+  assert.deepEqual(schemaDiagnostics(check.errors ?? [], source.value, createLocator(source, new Map())).map(formatDiagnostic), [
+    'p.yaml:1:9 error MR_CONFIG_SCHEMA target: must not be empty; What serves the endpoint',
+    'p.yaml:2:1 error MR_CONFIG_MISSING_KEY tls: "cert" needs "key" too',
+  ]);
+});
