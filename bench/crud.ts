@@ -3,10 +3,10 @@
 // GET /:id, list with a filter and _l=25 over --docs documents (default 100,000), POST /, PATCH /:id.
 // Each server runs in a child process (one core), autocannon in this one. Targets: >= 0.8x the baseline
 // requests/s on every route; on the embedded store >= 10,000 GET /:id requests/s with p99 < 10 ms.
-// Usage: node --import tsx bench/crud.ts [--duration 5] [--connections 20] [--docs 100000]
+// Usage: node --import tsx bench/crud.ts [--duration 5] [--connections 20] [--docs 100000] [--only 'GET /:id'] [--order mia-run-first]
 //        MONGODB_URL=... adds the same table on the MongoDB adapter (random database, dropped afterwards).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,12 @@ const DURATION = arg('duration', 5);
 const CONNECTIONS = arg('connections', 20);
 const DOCS = arg('docs', 100_000);
 const CATEGORIES = 200;
+const ONLY = (() => {
+  const i = process.argv.indexOf('--only');
+  return i > 0 ? process.argv[i + 1] : undefined;
+})();
+/** `--order mia-run-first` runs mia-run before the baseline (to check that order does not matter). */
+const SERVERS = process.argv.includes('mia-run-first') ? ['mia-run', 'baseline'] : ['baseline', 'mia-run'];
 
 const products: CollectionDefinition = {
   name: 'products',
@@ -159,29 +165,51 @@ function scenarios(ids: readonly string[], tag: string) {
   };
 }
 
-async function measure(kind: string, where: string, ids: readonly string[]): Promise<void> {
-  const results: Record<string, Record<string, Result>> = {};
-  for (const server of ['baseline', 'mia-run']) {
-    const { url, child } = await startServer(server, kind, where);
-    try {
-      for (const [name, scenario] of Object.entries(scenarios(ids, `${kind}-${server}`))) {
-        await autocannon({ url, connections: CONNECTIONS, duration: 1, ...scenario }); // warm-up
-        const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...scenario });
-        if (result.non2xx > 0 || result.errors > 0) console.warn(`  ${server} ${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-        (results[name] ??= {})[server] = result;
-      }
-    } finally {
-      await stopServer(child);
+const ROUNDS = arg('rounds', 3);
+
+function average(results: readonly Result[]): Result {
+  const mean = (f: (r: Result) => number): number => results.reduce((a, r) => a + f(r), 0) / results.length;
+  return {
+    requests: { average: mean((r) => r.requests.average) },
+    latency: { p50: mean((r) => r.latency.p50), p99: mean((r) => r.latency.p99), average: mean((r) => r.latency.average) },
+    non2xx: results.reduce((a, r) => a + r.non2xx, 0),
+    errors: results.reduce((a, r) => a + r.errors, 0),
+  };
+}
+
+/**
+ * Both servers run at once, each on its own copy of the seeded data; runs alternate (baseline, mia-run,
+ * baseline, ...) for `--rounds` rounds so that load changes on the machine hit both alike.
+ */
+async function measure(kind: string, where: Readonly<Record<string, string>>, ids: readonly string[]): Promise<void> {
+  const servers = await Promise.all(SERVERS.map(async (server) => ({ server, ...(await startServer(server, kind, where[server]!)) })));
+  const results: Record<string, Record<string, Result[]>> = {};
+  try {
+    for (const server of servers) for (const [name, scenario] of Object.entries(scenarios(ids, `${kind}-${server.server}-warm`))) {
+      if (ONLY === undefined || name.includes(ONLY)) await autocannon({ url: server.url, connections: CONNECTIONS, duration: 1, ...scenario });
     }
+    for (const name of Object.keys(scenarios(ids, ''))) {
+      if (ONLY !== undefined && !name.includes(ONLY)) continue;
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const { server, url } of servers) {
+          const scenario = scenarios(ids, `${kind}-${server}-${round}`)[name as keyof ReturnType<typeof scenarios>];
+          const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...scenario });
+          if (result.non2xx > 0 || result.errors > 0) console.warn(`  ${server} ${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+          ((results[name] ??= {})[server] ??= []).push(result);
+        }
+      }
+    }
+  } finally {
+    await Promise.all(servers.map((s) => stopServer(s.child)));
   }
-  console.log(`\nstore: ${kind}, ${DOCS} documents, ${CONNECTIONS} connections, ${DURATION}s per run`);
+  console.log(`\nstore: ${kind}, ${DOCS} documents, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION}s per server and route`);
   console.log('route                    baseline req/s   mia-run req/s   ratio   mia-run p50/p99 ms   target');
   for (const [name, byServer] of Object.entries(results)) {
-    const base = byServer.baseline!;
-    const mine = byServer['mia-run']!;
+    const base = average(byServer.baseline!);
+    const mine = average(byServer['mia-run']!);
     const ratio = mine.requests.average / base.requests.average;
     const extra = kind === 'embedded' && name === 'GET /:id' ? ` and >= 10000 req/s, p99 < 10 ms: ${mine.requests.average >= 10_000 && mine.latency.p99 < 10 ? 'ok' : 'MISSED'}` : '';
-    console.log(`${name.padEnd(24)} ${base.requests.average.toFixed(0).padStart(14)} ${mine.requests.average.toFixed(0).padStart(15)} ${ratio.toFixed(2).padStart(7)}   ${`${mine.latency.p50}/${mine.latency.p99}`.padStart(18)}   >= 0.8x: ${ratio >= 0.8 ? 'ok' : 'MISSED'}${extra}`);
+    console.log(`${name.padEnd(24)} ${base.requests.average.toFixed(0).padStart(14)} ${mine.requests.average.toFixed(0).padStart(15)} ${ratio.toFixed(2).padStart(7)}   ${`${mine.latency.p50.toFixed(1)}/${mine.latency.p99.toFixed(1)}`.padStart(18)}   >= 0.8x: ${ratio >= 0.8 ? 'ok' : 'MISSED'}${extra}`);
   }
 }
 
@@ -191,16 +219,18 @@ if (process.argv[2] === '--serve') {
   const dir = await mkdtemp(join(tmpdir(), 'mia-run-bench-crud-'));
   try {
     let started = Date.now();
-    const ids = await seed('embedded', dir);
+    const ids = await seed('embedded', join(dir, 'baseline'));
+    await cp(join(dir, 'baseline'), join(dir, 'mia-run'), { recursive: true });
     console.log(`seeded ${DOCS} documents on the embedded store in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-    await measure('embedded', dir, ids);
+    await measure('embedded', { baseline: join(dir, 'baseline'), 'mia-run': join(dir, 'mia-run') }, ids);
     if (process.env.MONGODB_URL) {
       const database = `bench_crud_${randomBytes(4).toString('hex')}`;
       started = Date.now();
       const mongoIds = await seed('mongodb', database);
       console.log(`seeded ${DOCS} documents on MongoDB in ${((Date.now() - started) / 1000).toFixed(1)}s`);
       try {
-        await measure('mongodb', database, mongoIds);
+        // Both servers share the database: the writes of one are visible to the other, as on a real deployment.
+        await measure('mongodb', { baseline: database, 'mia-run': database }, mongoIds);
       } finally {
         const store = openStore('mongodb', database);
         await store.start();
