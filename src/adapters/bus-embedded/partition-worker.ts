@@ -63,7 +63,7 @@ export class PartitionWorker {
   private stopping = false;
   private pendingSeek: { position: SeekPosition; done: () => void } | null = null;
   private wakeUp: (() => void) | null = null;
-  private inFlightCommit: Promise<boolean> | null = null;
+  private inFlightCommit: { readonly promise: Promise<boolean>; settled: boolean } | null = null;
   private paused_ = false;
   private readonly done: Promise<void>;
 
@@ -151,13 +151,11 @@ export class PartitionWorker {
     }
     // Checked again right before reading: the awaits above may have let pause() or seek() in.
     if (this.paused_ || this.pendingSeek !== null || this.stopping) return;
+    // A background commit that finished meanwhile: learn whether it was refused (partition lost) or failed.
+    if (this.inFlightCommit?.settled === true && !(await this.settleCommit())) return;
+    // Reading and starting to listen for appends happen without an await in between, or an append notified
+    // in the gap would be missed. An idle consumer does not wait for its commit in flight.
     const batch = this.read();
-    if (batch.length === 0 && this.inFlightCommit !== null) {
-      // Finish the commit while idle, then take another turn: reading and starting to listen for appends
-      // must happen without an await in between, or an append notified in the gap would be missed.
-      await this.settleCommit();
-      return;
-    }
     if (batch.length === 0) return this.waitForWake(true, IDLE_RECHECK_MS);
     const outcome = await this.deps.processor({ topic, partition, messages: batch }, this.deps.signal);
     metrics.count('messages_consumed', 'Messages handed to consumer handlers', { topic, group }, batch.length);
@@ -169,23 +167,29 @@ export class PartitionWorker {
   }
 
   /**
-   * Commits in the background: the next batch is read while this offset is written (one commit in flight;
-   * the next commit, an idle wait and the end of the loop wait for it). A commit refused because the
-   * partition moved to another member stops the worker.
+   * Commits in the background: the next batch is read and handled while this offset is written (one commit
+   * in flight; the next commit and the end of the loop wait for it, an idle consumer does not). A commit
+   * refused because the partition moved to another member stops the worker.
    */
   private async commitInBackground(offset: number): Promise<boolean> {
     if (!(await this.settleCommit())) return false;
     const { store, group, topic, partition, memberId } = this.deps;
     this.position = offset;
-    this.inFlightCommit = commitOffset(store, group, topic, partition, memberId, offset);
+    const commit = { promise: commitOffset(store, group, topic, partition, memberId, offset), settled: false };
+    commit.promise.then(
+      () => (commit.settled = true),
+      () => (commit.settled = true),
+    );
+    this.inFlightCommit = commit;
     return true;
   }
 
+  /** Waits for the commit in flight; false (and the worker stops) when it was refused. Rethrows a storage error. */
   private async settleCommit(): Promise<boolean> {
     const pending = this.inFlightCommit;
     if (pending === null) return true;
     this.inFlightCommit = null;
-    if (await pending) return true;
+    if (await pending.promise) return true;
     this.stopping = true;
     this.deps.onLost();
     return false;
