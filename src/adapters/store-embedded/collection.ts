@@ -80,6 +80,10 @@ export class EmbeddedCollection implements Collection {
 
   async count(filter: Filter = {}, options: CountOptions = {}): Promise<number> {
     return this.runner.read((kv) => {
+      const meta = this.#engine.meta(kv);
+      // Counting everything without TTL indexes needs no documents decoded: count the keys.
+      const plainAll = Object.keys(filter).length === 0 && options.skip === undefined && options.limit === undefined;
+      if (meta !== undefined && plainAll && !meta.indexes.some((i) => i.spec.expireAfterSeconds !== undefined)) return this.runner.count(meta.id);
       let n = 0;
       for (const _ of this.#engine.find(kv, filter, options)) n++;
       return n;

@@ -104,7 +104,16 @@ export class EmbeddedDocumentStore implements DocumentStore {
     const attempts = this.options.transactionAttempts ?? 10;
     for (let attempt = 1; ; attempt++) {
       const overlay = new OverlayKv(this.#open());
-      const runner: Runner = { read: (f) => f(overlay), write: async (f) => f(overlay), count: (id) => this.#runner.count(id) };
+      const runner: Runner = {
+        read: (f) => f(overlay),
+        write: async (f) => f(overlay),
+        count: (id) => {
+          const range = docRange(id);
+          let n = 0;
+          for (const _ of overlay.range(range.start, range.end)) n++;
+          return n;
+        },
+      };
       const result = await fn({ collection: (name) => new EmbeddedCollection(this.#ctx, runner, name) });
       if (overlay.size === 0) return result;
       const committed = await this.#runner.write((kv) => {

@@ -34,6 +34,7 @@ export const transactionCases: CaseGroup = {
         await tx.collection('items').updateOne({ _id: 1 }, { $inc: { n: 10 } });
         assert.equal((await tx.collection('items').findOne({ _id: 1 }))?.n, 11);
         assert.equal(await tx.collection('items').count({ n: { $gt: 1 } }), 2);
+        assert.equal(await tx.collection('items').count(), 2);
         assert.equal(await coll('items').count(), 0);
       });
       assert.equal(await coll('items').count(), 2);

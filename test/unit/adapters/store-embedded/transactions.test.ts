@@ -54,12 +54,20 @@ test('a transaction that keeps conflicting fails with a retriable MR_STORE_WRITE
   }
 });
 
-test('a read-only transaction returns its value without committing', async () => {
+test('a read-only transaction returns its value; counts inside a transaction include its own writes', async () => {
   const store = new EmbeddedDocumentStore('db', { path: join(dir, 'readonly'), clock: systemClock });
   await store.start();
   try {
     await store.collection('c').insertMany([{ v: 1 }, { v: 2 }]);
     assert.equal(await store.withTransaction(async (tx) => tx.collection('c').count()), 2);
+    const inside = await store.withTransaction(async (tx) => {
+      await tx.collection('c').insertOne({ v: 3 });
+      await tx.collection('c').deleteOne({ v: 1 });
+      return tx.collection('c').count();
+    });
+    assert.equal(inside, 2);
+    assert.equal(await store.collection('c').count(), 2);
+    assert.deepEqual((await store.collection('c').find({}, { sort: { v: 1 } }).toArray()).map((d) => d.v), [2, 3]);
   } finally {
     await store.close();
   }
