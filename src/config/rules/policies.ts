@@ -1,7 +1,7 @@
 /**
  * Rules for `policies:` and `upstreams:`: policy names are unique across kinds, every name an upstream
- * lists is a declared policy, an upstream lists at most one policy of each kind, and a retry's longest
- * delay is not shorter than its first.
+ * lists is a declared policy, an upstream lists at most one policy of each kind, a retry's longest
+ * delay is not shorter than its first, and timeouts, rate-limit periods and breaker windows are not zero.
  */
 import { didYouMean } from '../diagnostics.js';
 import type { PoliciesConfig } from '../types.js';
@@ -90,4 +90,18 @@ export const retryDelays: ConfigRule = {
       ),
 };
 
-export const policyRules: readonly ConfigRule[] = [uniquePolicyNames, upstreamPolicyRefs, retryDelays];
+/** Durations that divide or bound work must not be zero: a 0 ms timeout fails every call. */
+export const positiveDurations: ConfigRule = {
+  name: 'positive-durations',
+  check: (ctx) => {
+    const { policies } = ctx.config;
+    const zero: (string | number)[][] = [
+      ...Object.entries(policies.timeouts).filter(([, ms]) => ms <= 0).map(([name]) => ['policies', 'timeouts', name]),
+      ...Object.entries(policies.rateLimits).filter(([, r]) => r.per <= 0).map(([name]) => ['policies', 'rateLimits', name, 'per']),
+      ...Object.entries(policies.circuitBreakers).filter(([, c]) => c.window <= 0).map(([name]) => ['policies', 'circuitBreakers', name, 'window']),
+    ];
+    return zero.map((path) => ctx.report({ code: 'MR_CONFIG_INVALID_VALUE', path, message: 'must be longer than 0 ms' }));
+  },
+};
+
+export const policyRules: readonly ConfigRule[] = [uniquePolicyNames, upstreamPolicyRefs, retryDelays, positiveDurations];

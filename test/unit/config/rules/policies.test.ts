@@ -41,3 +41,12 @@ test('a valid policies section passes every rule', async () => {
   assert.deepEqual(result.diagnostics, []);
   assert.ok(result.config);
 });
+
+test('positive-durations: zero timeouts, rate-limit periods and breaker windows', async () => {
+  const result = await load({ 'project.yaml': `${HEADER}policies:\n  timeouts: { now: 0ms }\n  rateLimits: { rl: { requests: 5, per: 0 } }\n  circuitBreakers: { cb: { window: 0s } }\n` }, only);
+  assert.deepEqual(result.diagnostics.map((d) => `${d.position?.line}:${d.position?.col} ${d.path}: ${d.message}`), [
+    '4:20 policies.timeouts.now: must be longer than 0 ms',
+    '5:41 policies.rateLimits.rl.per: must be longer than 0 ms',
+    '6:36 policies.circuitBreakers.cb.window: must be longer than 0 ms',
+  ]);
+});
