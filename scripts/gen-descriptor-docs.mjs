@@ -65,22 +65,24 @@ export function renderDescriptorDoc(schema) {
   const section = (label, raw, depth, chain) => {
     const s = resolve(raw);
     if (s === undefined || typeof s !== 'object') return;
+    // A recursive definition (an expression made of expressions) is documented once, where it first appears.
+    if (s['x-def'] !== undefined && chain.includes(s['x-def'])) return;
+    if (depth > 12) return;
+    const nextChain = s['x-def'] === undefined ? chain : [...chain, s['x-def']];
     const variants = s.oneOf ?? s.anyOf;
     if (Array.isArray(variants) && s.properties === undefined) {
-      variants.forEach((v, i) => section(`${label} (${discriminator(resolve(v)).slice(2, -1) || `form ${i + 1}`})`, v, depth, chain));
+      variants.forEach((v, i) => section(`${label} (${discriminator(resolve(v)).slice(2, -1) || `form ${i + 1}`})`, v, depth, nextChain));
       return;
     }
     // `if / then / else` picks a shape by a constant property: each shape gets its own table.
     if (s.if !== undefined && (s.then !== undefined || s.else !== undefined)) {
       const condition = discriminator(s.if).slice(2, -1);
-      if (s.then !== undefined) section(`${label} (${condition || 'when the condition holds'})`, s.then, depth, chain);
-      if (s.else !== undefined) section(`${label} (${condition ? `otherwise` : 'else'})`, s.else, depth, chain);
+      if (s.then !== undefined) section(`${label} (${condition || 'when the condition holds'})`, s.then, depth, nextChain);
+      if (s.else !== undefined) section(`${label} (${condition ? `otherwise` : 'else'})`, s.else, depth, nextChain);
       if (s.properties === undefined) return;
     }
     if (s.properties === undefined || seen.has(label)) return;
     seen.add(label);
-    if (s['x-def'] !== undefined && chain.includes(s['x-def'])) return;
-    const nextChain = s['x-def'] === undefined ? chain : [...chain, s['x-def']];
     lines.push(`${'#'.repeat(Math.min(depth, 6))} ${label === '' ? 'Top level' : `\`${label}\``}`, '');
     if (s.description && label !== '') lines.push(cell(s.description), '');
     const required = new Set(s.required ?? []);
