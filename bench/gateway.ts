@@ -14,10 +14,12 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyPluginAsync } from 'fastify';
 import { Pool } from 'undici';
-import { createGateway } from '../src/gateway/index.js';
-import { silentLogger } from '../src/ports/logger.js';
-import { createRuntime } from '../src/runtime/create-runtime.js';
-import { fakeBackends } from '../test/helpers/fake-backends.js';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { createGateway as CreateGateway } from '../src/gateway/index.js';
+import type { createRuntime as CreateRuntime } from '../src/runtime/create-runtime.js';
+import type { Backend } from '../src/ports/lifecycle.js';
+import type { ProjectConfig } from '../src/config/types.js';
 import { projectConfig } from '../test/helpers/project-config.js';
 
 interface Result {
@@ -33,6 +35,11 @@ const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
+// `--dist <dir>`: run the servers on compiled JavaScript (`npm run build`, or `tsc -p tsconfig.build.json
+// --outDir <dir>`) rather than on src through tsx, whose per-closure helpers inflate the gateway's cost next
+// to baselines that are compiled packages. Report numbers measured with --dist.
+const distIndex = process.argv.indexOf('--dist');
+const DIST = distIndex > 0 ? resolve(process.argv[distIndex + 1]!) : undefined;
 const DURATION = arg('duration', 3);
 const CONNECTIONS = arg('connections', 50);
 const RATE = arg('rate', 1000);
@@ -49,11 +56,17 @@ async function listen(app: { listen(o: { port: number; host: string }): Promise<
 
 /** Child-process side: starts one server kind and prints its URL. */
 async function serve(kind: string, upstream: string | undefined): Promise<string> {
+  const from = (path: string): Promise<unknown> => import(DIST ? pathToFileURL(`${DIST}/${path}.js`).href : `../src/${path}.js`);
+  const { createGateway } = (await from('gateway/index')) as { createGateway: typeof CreateGateway };
+  const { createRuntime } = (await from('runtime/create-runtime')) as { createRuntime: typeof CreateRuntime };
+  const { silentLogger } = (await from('ports/logger')) as typeof import('../src/ports/logger.js');
+  const backend = (kind: string, name: string): Backend => ({ kind, name, features: new Set(), start: async () => {}, health: async () => ({ name, status: 'OK' }), close: async () => {} });
+  const backends = { 'store.embedded': (name: string) => backend('store.embedded', name), 'bus.embedded': (name: string) => backend('bus.embedded', name) };
   const runtime = (overrides: Parameters<typeof projectConfig>[0], targets = new Map<string, FastifyPluginAsync>()) =>
-    createRuntime(projectConfig(overrides), {
+    createRuntime(projectConfig(overrides) as ProjectConfig, {
       port: 0,
       logger: silentLogger,
-      backends: fakeBackends().factories,
+      backends,
       capabilities: [
         { name: 'gateway', role: 'gateway', create: createGateway },
         { name: 'crud', role: 'crud', create: () => ({ name: 'crud', routes: targets, start: async () => {}, stop: async () => {}, health: async () => ({ name: 'crud', status: 'OK' }) }) },
@@ -87,7 +100,7 @@ async function serve(kind: string, upstream: string | undefined): Promise<string
       return runtime({ upstreams: { up: { url: upstream!, policies: [] } }, endpoints: [{ basePath: '/api', target: { upstream: 'up' }, public: true }] });
     case 'forward-only': {
       // The proxy module alone on bare Fastify: separates the proxy's cost from the runtime shell's.
-      const { createUpstreamClient, forward } = await import('../src/gateway/proxy/index.js');
+      const { createUpstreamClient, forward } = (await from('gateway/proxy/index')) as typeof import('../src/gateway/proxy/index.js');
       const client = createUpstreamClient({ url: upstream! });
       const app = Fastify({ logger: false });
       app.removeAllContentTypeParsers();
@@ -126,7 +139,7 @@ async function serve(kind: string, upstream: string | undefined): Promise<string
 
 /** Parent side: starts a server kind in a child process and resolves with its URL. */
 function start(kind: string, upstream?: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--serve', kind, ...(upstream ? [upstream] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--serve', kind, upstream ?? '-', ...(DIST ? ['--dist', DIST] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -178,7 +191,7 @@ async function main(): Promise<void> {
   const stop = (): void => children.splice(0).forEach((c) => c.kill('SIGKILL'));
   const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
   try {
-    console.log(`gateway benchmark: ${DURATION} s per run, ${CONNECTIONS} connections (moderate load: ${RATE} req/s)`);
+    console.log(`gateway benchmark: ${DURATION} s per run, ${CONNECTIONS} connections (moderate load: ${RATE} req/s); mia-run from ${DIST ?? 'src (tsx; pass --dist for compiled code)'}`);
     console.log('(a) in-process dispatch: auth (client key) + ACL + rate limit vs bare Fastify');
     const bare = await measure('bare Fastify route', await run('bare-fastify'), '/api/hello');
     stop();
@@ -188,11 +201,13 @@ async function main(): Promise<void> {
     console.log('(b) proxy to a local upstream');
     const upstream = await run('upstream');
     const direct = await measure('direct to the upstream', upstream, '/api/x');
-    const httpProxyServer = await run('fastify-http-proxy', upstream.url);
-    const httpProxy = await measure('@fastify/http-proxy', httpProxyServer, '/api/x');
-    const gatewayProxy = await run('gateway-proxy', upstream.url);
+    // Each proxy gets its own fresh upstream process, so no run inherits another's sockets or heap.
+    const upstreamFor = async (): Promise<string> => (await run('upstream')).url;
+    const gatewayProxy = await run('gateway-proxy', await upstreamFor());
     const gwProxy = await measure('mia-run proxy', gatewayProxy, '/api/x');
-    const forwardOnly = await measure('mia-run proxy module on bare Fastify', await run('forward-only', upstream.url), '/api/x');
+    const forwardOnly = await measure('mia-run proxy module on bare Fastify', await run('forward-only', await upstreamFor()), '/api/x');
+    const httpProxyServer = await run('fastify-http-proxy', await upstreamFor());
+    const httpProxy = await measure('@fastify/http-proxy', httpProxyServer, '/api/x');
     const moderate = { connections: 10, overallRate: RATE };
     const directModerate = await measure(`direct, ${RATE} req/s`, upstream, '/api/x', moderate);
     const proxyModerate = await measure(`mia-run proxy, ${RATE} req/s`, gatewayProxy, '/api/x', moderate);
@@ -215,7 +230,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--serve') {
-  const url = await serve(process.argv[3]!, process.argv[4]);
+  const url = await serve(process.argv[3]!, process.argv[4] === '-' ? undefined : process.argv[4]);
   console.log(`URL ${url}`);
   process.once('SIGTERM', () => process.exit(0)); // a clean exit, so --cpu-prof can write its profile
   process.stdin.on('data', () => {

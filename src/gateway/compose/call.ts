@@ -1,5 +1,5 @@
 import type { Clock } from '../../ports/clock.js';
-import { createTimeout, type Call, type CallResult } from '../../resilience/index.js';
+import { createTimeout, type Call, type CallResult, type Policy } from '../../resilience/index.js';
 import type { TargetHost } from '../dispatch/target-host.js';
 import { upstreamError } from '../proxy/index.js';
 import type { UpstreamRoute } from '../upstreams.js';
@@ -62,7 +62,7 @@ export function inProcessCall(host: TargetHost, request: CallRequest): Call<Call
   };
 }
 
-/** Gives one call its own deadline (504 MR_GW_UPSTREAM_TIMEOUT naming the call). */
-export function withDeadline(call: Call<CallAnswer>, ms: number, clock: Clock, name: string): Call<CallAnswer> {
-  return createTimeout({ ms, clock, name: `call "${name}"` })(call);
+/** One call's own deadline (504 MR_GW_UPSTREAM_TIMEOUT naming the call), built once per planned call. */
+export function deadline(ms: number, clock: Clock, name: string): Policy {
+  return createTimeout({ ms, clock, name: `call "${name}"` });
 }

@@ -4,13 +4,13 @@ import { parseDuration } from '../../config/units.js';
 import { MiaRunError, isMiaRunError } from '../../errors.js';
 import type { Clock } from '../../ports/clock.js';
 import { createMetricEmitter } from '../../ports/telemetry.js';
-import type { Call } from '../../resilience/index.js';
+import type { Call, Policy } from '../../resilience/index.js';
 import type { IdentityHeaderNames } from '../auth/index.js';
 import { findTarget, notServedError, targetOf } from '../dispatch/in-process.js';
 import { createTargetHost, type TargetHost } from '../dispatch/target-host.js';
 import type { DispatchMounter, EndpointDeps } from '../endpoint/build-endpoint.js';
 import { endpointTimeout } from '../endpoint/build-endpoint.js';
-import { inProcessCall, upstreamCall, withDeadline, type CallAnswer, type CallRequest } from './call.js';
+import { deadline, inProcessCall, upstreamCall, type CallAnswer, type CallRequest } from './call.js';
 import { callDependencies, findCycle, parseTemplate, pathParams, readPath, type Template } from './template.js';
 
 /** Header telling whether every call of a composed answer succeeded (KrakenD's `X-KrakenD-Completed`). */
@@ -22,7 +22,8 @@ interface PlannedCall {
   readonly name: string;
   readonly template: Template;
   readonly dependsOn: readonly string[];
-  readonly timeoutMs: number;
+  /** This call's own deadline, built once. */
+  readonly deadline: Policy;
   readonly method: string;
   /** Builds the guarded call for one request (upstream route or in-process host resolved at mount). */
   invoke?: (request: CallRequest) => Call<CallAnswer>;
@@ -71,7 +72,7 @@ export function createCompose(definition: EndpointDefinition, deps: ComposeDeps)
     const { dependsOn, unknown } = callDependencies(template, names, params);
     if (unknown.length > 0) throw new MiaRunError('MR_CONFIG_UNKNOWN_REF', `endpoint ${definition.basePath}: call "${c.name}" reads {${unknown[0]}}, which is neither a call nor a path parameter`);
     const timeoutMs = c.timeout === undefined ? (endpointDefault.ms ?? DEFAULT_CALL_TIMEOUT) : (parseDuration(c.timeout) ?? DEFAULT_CALL_TIMEOUT);
-    return { definition: c, name: c.name, template, dependsOn, timeoutMs, method: c.call.method ?? 'GET' };
+    return { definition: c, name: c.name, template, dependsOn, deadline: deadline(timeoutMs, deps.clock, c.name), method: c.call.method ?? 'GET' };
   });
   const cycle = findCycle(new Map(calls.map((c) => [c.name, c.dependsOn])));
   if (cycle) throw new MiaRunError('MR_CONFIG_INVALID_VALUE', `endpoint ${definition.basePath}: compose calls depend on each other in a cycle: ${cycle.join(' -> ')}`);
@@ -111,7 +112,7 @@ export function createCompose(definition: EndpointDefinition, deps: ComposeDeps)
         try {
           const path = call.template.render((ref) => (ref.length === 1 && params.has(ref[0]!) ? requestParams[ref[0]!] : readPath(upstreamResults.get(ref[0]!), ref.slice(1))));
           if (call.invoke === undefined) throw new MiaRunError('MR_INTERNAL', `call "${call.name}" has no dispatch`);
-          const guarded = withDeadline(call.invoke({ method: call.method, path, headers }), call.timeoutMs, deps.clock, call.name);
+          const guarded = call.deadline(call.invoke({ method: call.method, path, headers }));
           const answer = await guarded({ method: call.method });
           return answer.statusCode >= 400 ? { ok: false, error: statusError(call.name, answer) } : { ok: true, value: answer.body };
         } catch (error) {
