@@ -149,8 +149,13 @@ export const lagAction: Action = ({ args, options, io }) => {
     }
     const own = projectTopics(config);
     const rows: (PartitionLag & { group: string })[] = [];
-    for (const group of groups) {
-      for (const l of await bus.lag(group)) if (opts.all === true || own.has(l.topic)) rows.push({ group, ...l });
+    // A cluster may hold many groups: ask for several at a time, print in group order.
+    for (let i = 0; i < groups.length; i += 16) {
+      const slice = groups.slice(i, i + 16);
+      const lags = await Promise.all(slice.map((group) => bus.lag(group)));
+      slice.forEach((group, j) => {
+        for (const l of lags[j]!) if (opts.all === true || own.has(l.topic)) rows.push({ group, ...l });
+      });
     }
     if (opts.format === 'json') {
       io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
