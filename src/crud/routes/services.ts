@@ -41,6 +41,15 @@ export function createSerializer(model: CollectionModel): (doc: Document, extra?
   const convert = new Map<string, boolean>();
   for (const [name, field] of model.fields) convert.set(name, needsWireConversion(field.node));
   return (doc, extra) => {
+    // Fast path: a document holding only schema fields that need no conversion is its own wire form.
+    let clean = true;
+    for (const key in doc) {
+      if (convert.get(key) !== false && extra?.has(key) !== true) {
+        clean = false;
+        break;
+      }
+    }
+    if (clean) return doc;
     const out: Record<string, unknown> = {};
     for (const key in doc) {
       const c = convert.get(key);
