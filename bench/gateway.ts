@@ -81,6 +81,13 @@ async function serve(kind: string, upstream: string | undefined): Promise<string
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     }
+    case 'slow-upstream': {
+      // Answers after 5 ms, like a real service: what composition saves is waiting, not CPU.
+      const body = JSON.stringify({ id: 1, name: 'item' });
+      const server = createServer((req, res) => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(body), 5));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }
     case 'bare-fastify': {
       const app = Fastify({ logger: false });
       await app.register(hello, { prefix: '/api/hello' });
@@ -217,6 +224,11 @@ async function main(): Promise<void> {
     const composed = await measure('mia-run compose (parallel)', await run('gateway-bff', upstream.url), '/page');
     const sequential = await measure('handler calling them in sequence', await run('sequential-bff', upstream.url), '/page');
 
+    const slow = (await run('slow-upstream')).url;
+    const oneCaller = { connections: 1 };
+    const composedSlow = await measure('compose, 5 ms upstream, 1 caller', await run('gateway-bff', slow), '/page', oneCaller);
+    const sequentialSlow = await measure('sequence, 5 ms upstream, 1 caller', await run('sequential-bff', slow), '/page', oneCaller);
+
     console.log('ratios (requests/s; server CPU per request in brackets, lower is cheaper)');
     console.log(`  (a) in-process / bare Fastify:           ${ratio(gw.requests.average, bare.requests.average)} [CPU ${ratio(gw.cpuPerRequest, bare.cpuPerRequest)}] (target >= 0.90x)`);
     console.log(`  (b) mia-run proxy / @fastify/http-proxy: ${ratio(gwProxy.requests.average, httpProxy.requests.average)} [CPU ${ratio(gwProxy.cpuPerRequest, httpProxy.cpuPerRequest)}] (target >= 1.00x)`);
@@ -224,6 +236,7 @@ async function main(): Promise<void> {
     console.log(`  (b) proxy module alone / @fastify/http-proxy: ${ratio(forwardOnly.requests.average, httpProxy.requests.average)} [CPU ${ratio(forwardOnly.cpuPerRequest, httpProxy.cpuPerRequest)}]`);
     console.log(`  (b) added p99 at ${RATE} req/s: mia-run ${(proxyModerate.latency.p99 - directModerate.latency.p99).toFixed(2)} ms, @fastify/http-proxy ${(httpProxyModerate.latency.p99 - directModerate.latency.p99).toFixed(2)} ms (target < 1 ms); p50 ${directModerate.latency.p50} / ${proxyModerate.latency.p50} / ${httpProxyModerate.latency.p50} ms`);
     console.log(`  (c) compose / sequential:                ${ratio(composed.requests.average, sequential.requests.average)} [CPU ${ratio(composed.cpuPerRequest, sequential.cpuPerRequest)}]; mean latency ${composed.latency.average.toFixed(2)} vs ${sequential.latency.average.toFixed(2)} ms`);
+    console.log(`  (c) one caller, 5 ms upstream: compose p50 ${composedSlow.latency.p50} ms vs sequence ${sequentialSlow.latency.p50} ms (mean ${composedSlow.latency.average.toFixed(2)} vs ${sequentialSlow.latency.average.toFixed(2)} ms)`);
   } finally {
     stop();
   }
