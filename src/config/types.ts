@@ -166,7 +166,7 @@ export interface ProjectConfig {
   readonly collections: readonly import('./sections/collections.js').CollectionConfig[];
   readonly sagas: Readonly<Record<string, import('./sections/sagas.js').SagaConfig>>;
   readonly fastData: OpenSection;
-  readonly aggregates: Readonly<Record<string, OpenSection>>;
+  readonly aggregates: Readonly<Record<string, import('./sections/aggregates.js').AggregateConfig>>;
   /** Absolute path of the root descriptor file. */
   readonly sourceFile: string;
   /** Absolute paths of every file read (root first, then includes). */

@@ -1,4 +1,5 @@
 import { createCrud } from '../crud/index.js';
+import { createEventSourcing } from '../eventsourcing/index.js';
 import { createGateway } from '../gateway/index.js';
 import type { CapabilityFactory } from '../ports/capability-context.js';
 import { createSagas } from '../saga/index.js';
@@ -10,5 +11,6 @@ import { createSagas } from '../saga/index.js';
 export const builtinCapabilities: readonly CapabilityFactory[] = [
   { name: 'crud', role: 'crud', create: createCrud },
   { name: 'sagas', role: 'sagas', create: createSagas },
+  { name: 'eventsourcing', role: 'aggregates', create: (ctx) => createEventSourcing(ctx) },
   { name: 'gateway', role: 'gateway', create: createGateway },
 ];

@@ -2,6 +2,7 @@
  * Every cross-reference rule, run in this order after the schema and defaults. One file per area; adding
  * an area is one import and one entry (spread its list).
  */
+import { aggregateRules } from './aggregates.js';
 import { collectionRules } from './collections.js';
 import { databaseRules } from './databases.js';
 import { gatewayRules } from './gateway.js';
@@ -17,4 +18,5 @@ export const RULES: readonly ConfigRule[] = [
   ...collectionRules,
   ...sagaRules,
   ...gatewayRules,
+  ...aggregateRules,
 ];
