@@ -21,7 +21,10 @@ export function runAggregate(kv: Kv, ctx: EngineContext, collection: string, pip
   }
   const [first, ...rest] = pipeline;
   const leadingMatch = first !== undefined && '$match' in first ? (first.$match as Filter) : undefined;
-  const stages = leadingMatch === undefined ? pipeline : rest;
+  // `$count` as `$group` + `$project`: over no documents MongoDB yields nothing, mingo's `$count` yields `{ n: 0 }`.
+  const stages = (leadingMatch === undefined ? pipeline : rest).flatMap((stage) =>
+    typeof stage.$count === 'string' ? [{ $group: { _id: null, [stage.$count]: { $sum: 1 } } }, { $project: { _id: 0 } }] : [stage],
+  );
   const read = (name: string, filter?: Filter): Document[] => [...new CollectionEngine(ctx, name).find(kv, filter)].map((h) => h.doc);
   const docs = read(collection, leadingMatch);
   if (stages.length === 0) return docs;

@@ -22,6 +22,7 @@ export const aggregateCases: CaseGroup = {
     '$unwind and $count': async ({ coll }) => {
       await coll().insertMany([{ _id: 1, tags: ['a', 'b'] }, { _id: 2, tags: ['c'] }]);
       assert.deepEqual(await coll().aggregate([{ $unwind: '$tags' }, { $count: 'n' }]).toArray(), [{ n: 3 }]);
+      assert.deepEqual(await coll().aggregate([{ $match: { tags: 'zzz' } }, { $count: 'n' }]).toArray(), []);
     },
     '$lookup joins another collection of the same database': async ({ coll }) => {
       await coll('customers').insertMany([{ _id: 'c1', name: 'Ada' }, { _id: 'c2', name: 'Bob' }]);
