@@ -104,6 +104,8 @@ export const ERROR_CODES = {
   MR_FD_INVALID_MESSAGE: spec('A CDC message is not in the format declared for its system of record.'),
   MR_FD_TRUNCATE_SKIPPED: spec('A truncate operation was skipped (counted, never applied).'),
   MR_FD_AGGREGATION_FAILED: spec('A single view could not be computed from its projections.', undefined, true),
+  MR_FD_NOT_FOUND: spec('No projection record or single view document with that id.', 404),
+  MR_FD_INVALID_QUERY: spec('A projection or single view read has an invalid _q, _st, _s, _l or _sk.', 400),
 
   // Event sourcing
   MR_ES_VERSION_CONFLICT: spec('The expected version does not match the aggregate\'s current version.', 409),

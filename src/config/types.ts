@@ -165,7 +165,7 @@ export interface ProjectConfig {
   readonly endpoints: readonly import('./sections/gateway.js').EndpointDefinition[];
   readonly collections: readonly import('./sections/collections.js').CollectionConfig[];
   readonly sagas: Readonly<Record<string, import('./sections/sagas.js').SagaConfig>>;
-  readonly fastData: OpenSection;
+  readonly fastData: import('./sections/fast-data.js').FastDataConfig;
   readonly aggregates: Readonly<Record<string, import('./sections/aggregates.js').AggregateConfig>>;
   /** Absolute path of the root descriptor file. */
   readonly sourceFile: string;

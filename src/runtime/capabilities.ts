@@ -2,6 +2,7 @@ import { createCrud } from '../crud/index.js';
 import { createEventSourcing } from '../eventsourcing/index.js';
 import { createGateway } from '../gateway/index.js';
 import type { CapabilityFactory } from '../ports/capability-context.js';
+import { createProjections } from '../projections/index.js';
 import { createSagas } from '../saga/index.js';
 
 /**
@@ -11,6 +12,7 @@ import { createSagas } from '../saga/index.js';
 export const builtinCapabilities: readonly CapabilityFactory[] = [
   { name: 'crud', role: 'crud', create: createCrud },
   { name: 'sagas', role: 'sagas', create: createSagas },
+  { name: 'projections', role: 'projections', create: createProjections },
   { name: 'eventsourcing', role: 'aggregates', create: (ctx) => createEventSourcing(ctx) },
   { name: 'gateway', role: 'gateway', create: createGateway },
 ];

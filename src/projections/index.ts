@@ -1,0 +1,127 @@
+/**
+ * The projections capability (role `projections`, fast-data.md): one consumer group per system of record
+ * (`<project>.<sor>.projections`) turns CDC messages into projections; every change recomputes the single
+ * views it affects. Routes: one read plugin per projection and per view name (gateway targets
+ * `{ projection }` / `{ view }`). Hooks load and indexes are created in `start()`; the factory only wires.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { FastDataConfig, SystemOfRecordConfig } from '../config/sections/fast-data.js';
+import { MiaRunError } from '../errors.js';
+import type { CapabilityContext } from '../ports/capability-context.js';
+import { isDocumentStore, type DocumentStore } from '../ports/document-store.js';
+import type { EventBus, Subscription } from '../ports/event-bus.js';
+import type { Capability } from '../ports/lifecycle.js';
+import { createMetricEmitter } from '../ports/telemetry.js';
+import { builtinCast, type CastFn } from './casts.js';
+import { BUILTIN_FORMATS, customParser, type FormatParser, type MessageAdapter } from './formats/index.js';
+import { loadHook, loadHooks } from './hooks.js';
+import { projectionIndexes, viewIndexes } from './indexes.js';
+import { createIngestHandler } from './ingest.js';
+import { compileProjection, type CompiledProjection, type MappingStats } from './mapping.js';
+import { readRoutes } from './read-routes.js';
+import type { AggregationFn } from './single-view/aggregate.js';
+import { compileView, type CompiledView } from './single-view/model.js';
+import { recompute, type WriterDeps } from './single-view/writer.js';
+
+export { BUILTIN_CAST_NAMES } from './casts.js';
+
+const metrics = createMetricEmitter('projections');
+
+/** Consumer group of a system of record. */
+export const sorGroup = (project: string, sor: string): string => `${project}.${sor}.projections`;
+
+/**
+ * Wires projections and single views. No I/O until `start()`.
+ *
+ * @example
+ * const fd = createProjections(ctx);
+ * await fd.start(); // hooks, indexes, one consumer group per system of record
+ */
+export function createProjections(ctx: CapabilityContext): Capability {
+  const fastData: FastDataConfig = ctx.config.fastData ?? {};
+  const sors = Object.entries(fastData.systemsOfRecord ?? {});
+  const viewConfigs = Object.entries(fastData.singleViews ?? {});
+  const bus = ctx.bus.kind.startsWith('bus.') ? (ctx.bus as EventBus) : undefined;
+  const storeOf = (database: string | undefined, what: string): DocumentStore => {
+    const store = ctx.stores.get(database ?? 'default');
+    if (store === undefined || !isDocumentStore(store)) throw new MiaRunError('MR_RUNTIME_START', `${what}: database "${database ?? 'default'}" is not a document store`);
+    return store;
+  };
+
+  const projectionMeta = new Map<string, { sor: SystemOfRecordConfig; collection: string; primaryKey: readonly string[] }>();
+  for (const [, sor] of sors) for (const [name, p] of Object.entries(sor.projections)) projectionMeta.set(name, { sor, collection: p.collection ?? name, primaryKey: p.primaryKey });
+  const projectionCollection = (name: string) => {
+    const meta = projectionMeta.get(name);
+    if (meta === undefined) throw new MiaRunError('MR_RUNTIME_START', `unknown projection "${name}"`);
+    return storeOf(meta.sor.database, `projection "${name}"`).collection(meta.collection);
+  };
+
+  const routes = new Map<string, FastifyPluginAsync>();
+  for (const [name, meta] of projectionMeta) routes.set(name, readRoutes({ kind: 'projection', name, keyFields: meta.primaryKey, collection: () => projectionCollection(name) }));
+  for (const [name, view] of viewConfigs) {
+    routes.set(name, readRoutes({ kind: 'view', name, keyFields: Object.keys(view.key), collection: () => storeOf(view.database, `single view "${name}"`).collection(view.collection ?? name) }));
+  }
+
+  const views: CompiledView[] = viewConfigs.map(([name, config]) => compileView(name, config));
+  const viewsByProjection = new Map<string, CompiledView[]>();
+  for (const view of views) for (const p of view.paths.keys()) viewsByProjection.set(p, [...(viewsByProjection.get(p) ?? []), view]);
+
+  const subscriptions: Subscription[] = [];
+  const stats: MappingStats = {
+    onUncastable: (projection, field) => metrics.count('unmapped', 'Dropped or uncastable source fields', { projection, field, type: 'UNCASTABLE_FIELD' }),
+    onUnknown: (projection, field) => metrics.count('unmapped', 'Dropped or uncastable source fields', { projection, field, type: 'UNKNOWN_FIELD' }),
+  };
+  const now = (): Date => new Date(ctx.clock.now());
+
+  return {
+    name: 'projections',
+    routes,
+    async start() {
+      const source = ctx.config.sourceFile;
+      const customCasts = await loadHooks<CastFn>(fastData.casts, source, 'cast');
+      const functions = await loadHooks<AggregationFn>(fastData.functions, source, 'function');
+      const castOf = (name: string): CastFn => {
+        const cast = customCasts.get(name) ?? builtinCast(name);
+        if (cast === undefined) throw new MiaRunError('MR_RUNTIME_START', `unknown cast "${name}"`);
+        return cast;
+      };
+      const compiled = new Map<string, CompiledProjection>();
+      for (const [sorName, sor] of sors) for (const [name, p] of Object.entries(sor.projections)) compiled.set(name, compileProjection(name, sorName, p, castOf));
+      const handleOf = (name: string) => ({ collection: projectionCollection(name), primaryKey: projectionMeta.get(name)?.primaryKey ?? [] });
+      const svDeps = new Map<CompiledView, WriterDeps>();
+      for (const view of views) {
+        svDeps.set(view, { projection: handleOf, functions, logger: ctx.logger.child({ view: view.name }), collection: storeOf(view.config.database, `single view "${view.name}"`).collection(view.config.collection ?? view.name), ...(bus ? { bus } : {}), now, origin: ctx.config.name });
+      }
+      for (const p of compiled.values()) await projectionCollection(p.name).ensureIndexes(projectionIndexes(p, viewsByProjection.get(p.name) ?? []));
+      for (const view of views) await svDeps.get(view)!.collection.ensureIndexes(viewIndexes(view));
+      if (bus === undefined) return;
+      for (const [sorName, sor] of sors) {
+        const parser: FormatParser = sor.format === 'custom'
+          ? customParser(await loadHook<MessageAdapter>(sor.adapter ?? { module: '' }, source, `adapter of "${sorName}"`, 'messageAdapter'), ctx.logger.child({ sor: sorName }))
+          : BUILTIN_FORMATS[sor.format];
+        const mine = [...compiled.values()].filter((p) => p.sor === sorName);
+        const store = storeOf(sor.database, `system of record "${sorName}"`);
+        const handler = createIngestHandler({
+          sor: sorName,
+          parser,
+          position: sor.position ?? (sor.format === 'golden-gate' ? 'pos' : 'kafkaTimestamp'),
+          byTopic: new Map(mine.map((p) => [p.topic, p])),
+          applyDeps: (p) => ({ collection: store.collection(p.collection), deleteMode: sor.delete ?? 'soft', now, stats, logger: ctx.logger.child({ projection: p.name }) }),
+          viewsOf: (p) => viewsByProjection.get(p) ?? [],
+          svDeps: (view) => svDeps.get(view)!,
+          recompute,
+          metrics,
+          logger: ctx.logger.child({ sor: sorName }),
+        });
+        const topics = [...new Set(mine.map((p) => p.topic))];
+        subscriptions.push(await bus.subscribe({ group: sorGroup(ctx.config.name, sorName), topics, fromBeginning: true, handler }));
+      }
+    },
+    async stop() {
+      await Promise.all(subscriptions.splice(0).map((s) => s.stop()));
+    },
+    async health() {
+      return { name: 'projections', status: 'OK', message: `${projectionMeta.size} projection(s), ${views.length} single view(s)` };
+    },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * The ingestion handler of one system of record (fast-data.md §2-§6): per batch, messages are grouped by key
+ * (one key applied in order, different keys concurrently), parsed by the SoR's format, applied to their
+ * projection with the stale guard, then every single view the changes affect is recomputed once (bursts on
+ * one identifier coalesce) before the batch resolves, so the bus commits offsets only after the effects.
+ * Poison messages throw non-retriable MR_FD_* errors: the shared dead-letter module replays the batch one
+ * message at a time and parks the poison on `<topic>.DLQ` with the reason; other keys keep flowing.
+ */
+import type { FastDataPosition } from '../config/sections/fast-data.js';
+import { MiaRunError } from '../errors.js';
+import type { BatchHandler, ConsumedMessage } from '../ports/event-bus.js';
+import type { Logger } from '../ports/logger.js';
+import type { MetricEmitter } from '../ports/telemetry.js';
+import { applyChange, type ApplyDeps, type Position, type ProjectionChange } from './apply.js';
+import type { FormatParser, ParsedChange } from './formats/index.js';
+import type { CompiledProjection } from './mapping.js';
+import type { CompiledView } from './single-view/model.js';
+import { affectedIdentifiers } from './single-view/strategy.js';
+import type { SvResult, WriterDeps } from './single-view/writer.js';
+
+export interface IngestDeps {
+  readonly sor: string;
+  readonly parser: FormatParser;
+  readonly position: FastDataPosition;
+  readonly byTopic: ReadonlyMap<string, CompiledProjection>;
+  readonly applyDeps: (projection: CompiledProjection) => ApplyDeps;
+  /** Views each projection contributes to. */
+  readonly viewsOf: (projection: string) => readonly CompiledView[];
+  readonly svDeps: (view: CompiledView) => WriterDeps;
+  readonly recompute: (view: CompiledView, identifier: Readonly<Record<string, unknown>>, deps: WriterDeps) => Promise<SvResult>;
+  readonly metrics: MetricEmitter;
+  readonly logger: Logger;
+  /** Recomputations run at once per batch; default 16. */
+  readonly svConcurrency?: number;
+}
+
+/** The ordering position of a parsed change under the SoR's `position` setting (§2, §10). */
+export function positionOf(change: ParsedChange, message: ConsumedMessage, configured: FastDataPosition, onFallback: () => void): Position {
+  if (configured === 'offset') return { counter: message.offset, counterType: 'offset' };
+  if (change.position !== null && change.counterType !== null && (configured !== 'kafkaTimestamp' || change.counterType === 'custom')) {
+    return { counter: change.position, counterType: change.counterType };
+  }
+  if (configured !== 'kafkaTimestamp') onFallback();
+  return { counter: message.timestamp, counterType: 'timestamp' };
+}
+
+async function pool<T>(items: readonly T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+}
+
+/** Builds the batch handler of one system of record. */
+export function createIngestHandler(deps: IngestDeps): BatchHandler {
+  const { metrics, logger } = deps;
+  const count = (projection: string, operation: string, result: string): void =>
+    metrics.count('messages', 'CDC messages by projection, operation and result', { projection, operation, result });
+
+  const handleOne = async (message: ConsumedMessage, collect: (changes: readonly ProjectionChange[]) => Promise<void>): Promise<void> => {
+    const projection = deps.byTopic.get(message.topic);
+    if (projection === undefined) throw new MiaRunError('MR_FD_INVALID_MESSAGE', `topic "${message.topic}" feeds no projection of "${deps.sor}"`, { retriable: false });
+    let parsed;
+    try {
+      parsed = await deps.parser(message, { primaryKeys: projection.sourceKeys, position: deps.position });
+    } catch (error) {
+      count(projection.name, 'unknown', 'dead_letter');
+      throw error;
+    }
+    if (parsed.kind === 'skip') {
+      if (parsed.reason === 'truncate') {
+        logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset, code: 'MR_FD_TRUNCATE_SKIPPED' }, 'truncate skipped (never applied to the projection)');
+        metrics.count('truncates_skipped', 'Truncate messages skipped (MR_FD_TRUNCATE_SKIPPED)', { projection: projection.name });
+      }
+      count(projection.name, parsed.reason, 'skipped');
+      return;
+    }
+    const position = positionOf(parsed, message, deps.position, () => metrics.count('position_fallback', 'Messages ordered by Kafka timestamp because the configured position was missing', { projection: projection.name }));
+    try {
+      const outcome = await applyChange(projection, parsed, position, message, deps.applyDeps(projection));
+      count(projection.name, parsed.operation, outcome.result);
+      if (outcome.result === 'applied') await collect(outcome.changes);
+    } catch (error) {
+      if (error instanceof MiaRunError && !error.retriable) count(projection.name, parsed.operation, 'dead_letter');
+      throw error;
+    }
+  };
+
+  return async (batch) => {
+    const byKey = new Map<string, ConsumedMessage[]>();
+    for (const m of batch.messages) {
+      const k = m.key ?? `\u0000${m.offset}`;
+      const list = byKey.get(k);
+      if (list === undefined) byKey.set(k, [m]);
+      else list.push(m);
+    }
+    const affected = new Map<CompiledView, Map<string, Record<string, unknown>>>();
+    const collect = async (changes: readonly ProjectionChange[]): Promise<void> => {
+      for (const change of changes) {
+        for (const view of deps.viewsOf(change.projection)) {
+          const ids = await affectedIdentifiers(view, change, deps.svDeps(view));
+          const into = affected.get(view) ?? new Map<string, Record<string, unknown>>();
+          for (const [k, id] of ids) into.set(k, id);
+          affected.set(view, into);
+        }
+      }
+    };
+    const settled = await Promise.allSettled(
+      [...byKey.values()].map(async (messages) => {
+        for (const m of messages) await handleOne(m, collect);
+      }),
+    );
+    // Views of the messages that did apply are recomputed even when another key failed: the replay of a
+    // redelivered message sees its own post-image as pre-image and could no longer reach an old parent.
+    const work = [...affected].flatMap(([view, ids]) => [...ids.values()].map((id) => ({ view, id })));
+    await pool(work, deps.svConcurrency ?? 16, async ({ view, id }) => {
+      const result = await deps.recompute(view, id, deps.svDeps(view));
+      metrics.count('single_views', 'Single view recomputations by view and result', { view: view.name, result });
+    });
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  };
+}
