@@ -86,9 +86,6 @@ const ALIASES: Readonly<Record<string, string>> = {
   defaultCastUnitTimestampToISOString: 'unixTimestampToISOString',
 };
 
-/** Every built-in cast name and alias (for config rules and "did you mean"). */
-export const BUILTIN_CAST_NAMES: readonly string[] = [...Object.keys(BUILTINS), ...Object.keys(ALIASES)];
-
 /** The built-in cast of a name or alias, if any. */
 export function builtinCast(name: string): CastFn | undefined {
   return BUILTINS[name] ?? BUILTINS[ALIASES[name] ?? ''];

@@ -23,8 +23,6 @@ import type { AggregationFn } from './single-view/aggregate.js';
 import { compileView, type CompiledView } from './single-view/model.js';
 import { recompute, type WriterDeps } from './single-view/writer.js';
 
-export { BUILTIN_CAST_NAMES } from './casts.js';
-
 const metrics = createMetricEmitter('projections');
 
 /** Consumer group of a system of record. */

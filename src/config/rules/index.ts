@@ -5,6 +5,7 @@
 import { aggregateRules } from './aggregates.js';
 import { collectionRules } from './collections.js';
 import { databaseRules } from './databases.js';
+import { fastDataRules } from './fast-data.js';
 import { gatewayRules } from './gateway.js';
 import { policyRules } from './policies.js';
 import type { ConfigRule } from './rule.js';
@@ -17,6 +18,7 @@ export const RULES: readonly ConfigRule[] = [
   ...policyRules,
   ...collectionRules,
   ...sagaRules,
+  ...fastDataRules,
   ...gatewayRules,
   ...aggregateRules,
 ];

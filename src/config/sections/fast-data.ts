@@ -88,3 +88,11 @@ export interface FastDataConfig {
   readonly systemsOfRecord?: Readonly<Record<string, SystemOfRecordConfig>>;
   readonly singleViews?: Readonly<Record<string, SingleViewConfig>>;
 }
+
+/** Built-in cast names and Mia aliases (fast-data.md §3.1); `src/projections/casts.ts` implements each. */
+export const BUILTIN_CAST_NAMES: readonly string[] = [
+  'identity', 'toString', 'toInteger', 'toNumber', 'toBoolean', 'toDate', 'toTimestamp', 'unixTimestampToISOString', 'toObject', 'toArrayOfObject',
+  'defaultIdentity',
+  ...['CastToString', 'CastToInteger', 'CastToFloat', 'CastStringToBoolean', 'CastToDate', 'CastUnixTimestampToISOString', 'CastToObject', 'CastToArrayOfObject'].flatMap((s) => [`default${s}`, `c${s.slice(1)}`]),
+  'defaultCastUnitTimestampToISOString',
+];
