@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../runtime/version.js';
 import type { Action, CliCommand, CliIo } from './command.js';
+import { aggregatesCommand } from './commands/aggregates.js';
 import { runCommand } from './commands/run.js';
 import { sagaCommand } from './commands/saga.js';
 import { schemaCommand } from './commands/schema.js';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CliCommand[] = [
   sagaCommand,
   stranglerCommand,
   topicsCommand,
+  aggregatesCommand,
 ];
 
 export interface BuiltProgram {

@@ -45,6 +45,7 @@ interface Wired {
 
 async function compile(w: Wired, baseDir: string, ctx: CapabilityContext): Promise<void> {
   const { config, name } = w;
+  w.readModels = [];
   const upcastHooks = new Map<string, UpcastHook>();
   for (const [type, def] of Object.entries(config.events)) {
     for (const u of def.upcasters ?? []) if (u.hook !== undefined) upcastHooks.set(`${type}:${u.from}`, await loadHook<UpcastHook>(u.hook, baseDir, `upcaster of ${name}.${type} from ${u.from}`));
@@ -100,7 +101,7 @@ export function createEventSourcing(ctx: CapabilityContext, options: EventSourci
       if (w.aggregate === undefined) throw new MiaRunError('MR_RUNTIME_NOT_READY', `aggregate "${name}" is not started yet`);
       return w.aggregate;
     };
-    routes.set(name, aggregateRoutes(resolve, () => events));
+    routes.set(name, aggregateRoutes(resolve, () => events, () => w.readModels));
   }
 
   const subscriptions: Subscription[] = [];

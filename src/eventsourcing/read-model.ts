@@ -4,7 +4,8 @@
  * applies iff its version is greater than the counter (duplicates and redeliveries are skipped), and a gap
  * (version > counter + 1) is filled from the event store first, so the document always equals the fold of
  * versions 1..counter. Writes are guarded by the counter read (compare-and-set), so two consumers of one id
- * cannot interleave. A fold returning null deletes the document.
+ * cannot interleave. A fold returning null deletes the document. A rebuild drops the collection and writes
+ * the fold of every aggregate with the same guard, so a live consumer writing meanwhile is harmless.
  */
 import { isMiaRunError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
@@ -57,6 +58,22 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
   const { name, aggregate, collection, events, fold, upcast, clock } = options;
   const toDoc = (id: string, state: State, version: number): Document => ({ ...state, _id: id, [COUNTER]: version, [COUNTER_TYPE]: 'version', updatedAt: new Date(clock.now()) });
 
+  // Rebuild writes: a live consumer may write the same document meanwhile; the higher version wins.
+  const put = async (id: string, state: State, version: number): Promise<void> => {
+    for (;;) {
+      const doc = await collection.findOne({ _id: id }, { projection: { [COUNTER]: 1 } });
+      const counter = doc === null ? 0 : Number(doc[COUNTER] ?? 0);
+      if (counter >= version) return;
+      try {
+        if (doc === null) await collection.insertOne(toDoc(id, state, version));
+        else if ((await collection.replaceOne({ _id: id, [COUNTER]: counter }, toDoc(id, state, version))).matchedCount === 0) continue;
+        return;
+      } catch (err) {
+        if (!isMiaRunError(err) || err.code !== 'MR_STORE_DUPLICATE_KEY') throw err;
+      }
+    }
+  };
+
   const apply = async (event: FoldEvent): Promise<boolean> => {
     for (;;) {
       const doc = await collection.findOne({ _id: event.aggregateId });
@@ -107,16 +124,10 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
       let id: string | null = null;
       let state: State | null = null;
       let version = 0;
-      let pending: Document[] = [];
-      const flush = async (): Promise<void> => {
-        if (pending.length > 0) await collection.insertMany(pending);
-        pending = [];
-      };
       const close = async (): Promise<void> => {
         if (id !== null && state !== null) {
-          pending.push(toDoc(id, state, version));
+          await put(id, state, version);
           count++;
-          if (pending.length >= 500) await flush();
         }
       };
       for await (const event of events.readAll()) {
@@ -129,7 +140,6 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
         version = event.version;
       }
       await close();
-      await flush();
       return count;
     },
   };

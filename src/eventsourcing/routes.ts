@@ -5,12 +5,15 @@
  * - `POST /:id/events` `{ type, payload, expectedVersion? }` (or `If-Match: "<n>"`) → 201 for the first
  *   event, else 200, `{ aggregateId, version, events: [{ type, version, data }] }` with `ETag`; 400
  *   `MR_ES_INVALID_COMMAND`, 409 `MR_ES_VERSION_CONFLICT` (the current version in the message and `ETag`).
+ * - `GET /-/read-models/:name` (first `limit` documents by id) and `GET /-/read-models/:name/:id` (one
+ *   document; 404 `MR_ES_NOT_FOUND`): the aggregate's read models, for inspection.
  * `Idempotency-Key` is stored as `metadata.commandId`, `x-request-id` as `metadata.correlationId`.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { isMiaRunError, MiaRunError } from '../errors.js';
 import type { Aggregate } from './aggregate.js';
 import type { EventStore } from './event-store.js';
+import type { ReadModel } from './read-model.js';
 
 interface IdParams {
   readonly id: string;
@@ -40,8 +43,23 @@ function ifMatch(header: string | string[] | undefined): number | undefined {
 const headerText = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
 /** One plugin per aggregate; `resolve` gives the started aggregate (code hooks load in `start()`). */
-export function aggregateRoutes(resolve: () => Aggregate, events: () => EventStore): FastifyPluginAsync {
+export function aggregateRoutes(resolve: () => Aggregate, events: () => EventStore, readModels: () => readonly ReadModel[] = () => []): FastifyPluginAsync {
   return async (app) => {
+    const readModel = (name: string): ReadModel => {
+      const found = readModels().find((m) => m.name === name);
+      if (found === undefined) throw new MiaRunError('MR_ES_NOT_FOUND', `"${name}" is not a read model of ${resolve().name}`);
+      return found;
+    };
+    app.get<{ Params: { name: string }; Querystring: Record<string, string | undefined> }>('/-/read-models/:name', async (request) => {
+      const limit = Math.min(nonNegativeInteger(request.query.limit, 'limit') ?? 100, MAX_PAGE) || 100;
+      return readModel(request.params.name).collection.find({}, { sort: { _id: 1 }, limit }).toArray();
+    });
+    app.get<{ Params: { name: string; id: string } }>('/-/read-models/:name/:id', async (request) => {
+      const doc = await readModel(request.params.name).collection.findOne({ _id: request.params.id });
+      if (doc === null) throw new MiaRunError('MR_ES_NOT_FOUND', `no document "${request.params.id}" in read model ${request.params.name}`);
+      return doc;
+    });
+
     app.get<{ Params: IdParams }>('/:id', async (request, reply) => {
       const current = await resolve().load(request.params.id);
       if (current === null) throw new MiaRunError('MR_ES_NOT_FOUND', `no ${resolve().name} with id "${request.params.id}"`);
