@@ -8,7 +8,8 @@
 // - update-by-id/s: 64 concurrent writers, `$inc` by `_id`.
 // Targets (embedded): >= 20,000 single inserts/s, >= 100,000 point reads/s, p99 < 1 ms, RSS < 500 MB at 1M docs.
 // Usage: node --import tsx bench/store.ts [--single 20000] [--docs 100000] [--reads 50000] [--queries 200]
-//        [--rss 1000000]   (the RSS run loads that many small documents; it takes a few minutes)
+//        [--budget 20] (seconds per phase and store: a slow server reports what it did in that time)
+//        [--rss 1000000]   (the RSS run loads that many small documents; it takes about a minute)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,8 @@ const DOCS = arg('docs', 100_000);
 const READS = arg('reads', 50_000);
 const QUERIES = arg('queries', 200);
 const RSS_DOCS = arg('rss', 0);
+/** Seconds each phase may take per store; a slow server (FerretDB) reports what it did in that time. */
+const BUDGET_MS = arg('budget', 20) * 1000;
 const WRITERS = 64;
 const BATCH = 1000;
 
@@ -45,6 +48,8 @@ interface Figures {
   p99: number;
   queryMs: number;
   updates: number;
+  /** Documents loaded for reads, query and updates (fewer than --docs when the phase hit its budget). */
+  loaded: number;
   /** CPU microseconds per operation (all threads of the process), per figure above. */
   cpu: Record<'single' | 'batched' | 'reads' | 'query' | 'updates', number>;
 }
@@ -57,48 +62,64 @@ async function withCpu<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [result, used.user + used.system];
 }
 
-async function concurrently(total: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+async function concurrently(total: number, fn: (i: number) => Promise<unknown>): Promise<{ rate: number; done: number }> {
   let next = 0;
+  let done = 0;
   const start = performance.now();
-  await Promise.all(Array.from({ length: WRITERS }, async () => { for (let i = next++; i < total; i = next++) await fn(i); }));
-  return total / ((performance.now() - start) / 1000);
+  const deadline = start + BUDGET_MS;
+  await Promise.all(
+    Array.from({ length: WRITERS }, async () => {
+      for (let i = next++; i < total && performance.now() < deadline; i = next++) {
+        await fn(i);
+        done++;
+      }
+    }),
+  );
+  return { rate: done / ((performance.now() - start) / 1000), done };
 }
 
-async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<{ rate: number; p50: number; p99: number }> {
-  const lat = new Array<number>(n);
+async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<{ rate: number; p50: number; p99: number; count: number }> {
+  const lat: number[] = [];
   const start = performance.now();
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n && performance.now() < start + BUDGET_MS; i++) {
     const t = performance.now();
     await fn(i);
-    lat[i] = performance.now() - t;
+    lat.push(performance.now() - t);
   }
-  const rate = n / ((performance.now() - start) / 1000);
+  const rate = lat.length / ((performance.now() - start) / 1000);
   lat.sort((a, b) => a - b);
-  return { rate, p50: pct(lat, 50), p99: pct(lat, 99) };
+  return { rate, p50: pct(lat, 50), p99: pct(lat, 99), count: lat.length };
 }
 
 async function runStore(store: DocumentStore): Promise<Figures> {
   const single = store.collection('single');
   const items = store.collection('items');
   await items.ensureIndexes([{ name: 'sku', key: { sku: 1 }, unique: true }, { name: 'category_price', key: { category: 1, price: 1 } }]);
-  const [singleRate, cpuSingle] = await withCpu(() => concurrently(SINGLE, (i) => single.insertOne(doc(i))));
+  const [singles, cpuSingle] = await withCpu(() => concurrently(SINGLE, (i) => single.insertOne(doc(i))));
   let start = performance.now();
+  let loaded = 0;
   const [, cpuBatched] = await withCpu(async () => {
-    for (let i = 0; i < DOCS; i += BATCH) await items.insertMany(Array.from({ length: Math.min(BATCH, DOCS - i) }, (_, j) => doc(i + j)));
+    for (; loaded < DOCS && performance.now() < start + BUDGET_MS; loaded += BATCH) {
+      await items.insertMany(Array.from({ length: Math.min(BATCH, DOCS - loaded) }, (_, j) => doc(loaded + j)));
+    }
+    loaded = Math.min(loaded, DOCS);
   });
-  const batched = DOCS / ((performance.now() - start) / 1000);
-  const [reads, cpuReads] = await withCpu(() => timed(READS, (i) => items.findOne({ sku: `sku-${(i * 7919) % DOCS}` })));
-  const query = { category: 'c7', price: { $gte: 500 } };
-  const expected = (await items.find(query, { sort: { price: -1 }, limit: 20 }).toArray()).length;
-  if (expected !== 20) throw new Error(`query returned ${expected} documents`);
+  const batched = loaded / ((performance.now() - start) / 1000);
+  const [reads, cpuReads] = await withCpu(() => timed(READS, (i) => items.findOne({ sku: `sku-${(i * 7919) % loaded}` })));
+  const found = (await items.find({ category: 'c7', price: { $gte: 500 } }, { sort: { price: -1 }, limit: 20 }).toArray()).length;
+  if (found !== Math.min(20, Math.floor(loaded / 100))) throw new Error(`query returned ${found} documents`);
   start = performance.now();
+  let queries = 0;
   const [, cpuQuery] = await withCpu(async () => {
-    for (let q = 0; q < QUERIES; q++) await items.find({ category: `c${q % 50}`, price: { $gte: 500 } }, { sort: { price: -1 }, limit: 20 }).toArray();
+    for (; queries < QUERIES && performance.now() < start + BUDGET_MS; queries++) {
+      await items.find({ category: `c${queries % 50}`, price: { $gte: 500 } }, { sort: { price: -1 }, limit: 20 }).toArray();
+    }
   });
-  const queryMs = (performance.now() - start) / QUERIES;
-  const [updates, cpuUpdates] = await withCpu(() => concurrently(SINGLE, (i) => items.updateOne({ _id: (i * 7919) % DOCS }, { $inc: { stock: 1 } })));
-  const cpu = { single: cpuSingle / SINGLE, batched: cpuBatched / DOCS, reads: cpuReads / READS, query: cpuQuery / QUERIES, updates: cpuUpdates / SINGLE };
-  return { single: singleRate, batched, reads: reads.rate, p50: reads.p50, p99: reads.p99, queryMs, updates, cpu };
+  const queryMs = (performance.now() - start) / queries;
+  const [updates, cpuUpdates] = await withCpu(() => concurrently(SINGLE, (i) => items.updateOne({ _id: (i * 7919) % loaded }, { $inc: { stock: 1 } })));
+  const per = (used: number, n: number): number => used / Math.max(1, n);
+  const cpu = { single: per(cpuSingle, singles.done), batched: per(cpuBatched, loaded), reads: per(cpuReads, reads.count), query: per(cpuQuery, queries), updates: per(cpuUpdates, updates.done) };
+  return { single: singles.rate, batched, reads: reads.rate, p50: reads.p50, p99: reads.p99, queryMs, updates: updates.rate, loaded, cpu };
 }
 
 async function runBaseline(dir: string): Promise<Figures> {
@@ -110,7 +131,7 @@ async function runBaseline(dir: string): Promise<Figures> {
     return b;
   };
   const bytes = (d: Document): Buffer => Buffer.from(serialize(d));
-  const [single, cpuSingle] = await withCpu(() => concurrently(SINGLE, (i) => db.put(key(1, i), bytes(doc(i)))));
+  const [singles, cpuSingle] = await withCpu(() => concurrently(SINGLE, (i) => db.put(key(1, i), bytes(doc(i)))));
   let start = performance.now();
   const [, cpuBatched] = await withCpu(async () => {
     for (let i = 0; i < DOCS; i += BATCH) {
@@ -145,8 +166,8 @@ async function runBaseline(dir: string): Promise<Figures> {
     ),
   );
   await db.close();
-  const cpu = { single: cpuSingle / SINGLE, batched: cpuBatched / DOCS, reads: cpuReads / READS, query: (cpuQueryUsed.user + cpuQueryUsed.system) / scans, updates: cpuUpdates / SINGLE };
-  return { single, batched, reads: reads.rate, p50: reads.p50, p99: reads.p99, queryMs, updates, cpu };
+  const cpu = { single: cpuSingle / singles.done, batched: cpuBatched / DOCS, reads: cpuReads / reads.count, query: (cpuQueryUsed.user + cpuQueryUsed.system) / scans, updates: cpuUpdates / updates.done };
+  return { single: singles.rate, batched, reads: reads.rate, p50: reads.p50, p99: reads.p99, queryMs, updates: updates.rate, loaded: DOCS, cpu };
 }
 
 async function rssRun(dir: string): Promise<void> {
@@ -176,6 +197,7 @@ function row(label: string, f: Figures, base?: Figures): string {
     `${f.p50.toFixed(3)}/${f.p99.toFixed(3)}`.padStart(14),
     `${f.queryMs.toFixed(2)}${r(f.queryMs, base?.queryMs, true)}`.padStart(16),
     `${fmt(f.updates)}${r(f.updates, base?.updates)}`.padStart(16),
+    fmt(f.loaded).padStart(9),
   ].join(' ');
 }
 
@@ -201,7 +223,7 @@ try {
         await store.close();
       }
     }
-    console.log(`${''.padEnd(10)} ${'single ins/s'.padStart(16)} ${'batched ins/s'.padStart(18)} ${'point reads/s'.padStart(17)} ${'p50/p99 ms'.padStart(14)} ${'query ms'.padStart(16)} ${'updates/s'.padStart(16)}`);
+    console.log(`${''.padEnd(10)} ${'single ins/s'.padStart(16)} ${'batched ins/s'.padStart(18)} ${'point reads/s'.padStart(17)} ${'p50/p99 ms'.padStart(14)} ${'query ms'.padStart(16)} ${'updates/s'.padStart(16)} ${'docs'.padStart(9)}`);
     console.log(row('lmdb raw', baseline));
     console.log(row('embedded', emb, baseline));
     console.log(mongo === undefined ? 'mongodb    skipped: set MONGODB_URL to run' : row('mongodb', mongo, baseline));
