@@ -53,7 +53,6 @@ export function registerImportRoutes(app: FastifyInstance, services: CollectionS
   const properties = { ...(schema.properties as Record<string, unknown>), _id: model.idKind === 'string' ? { type: 'string', minLength: 1 } : { type: 'string', pattern: '^[0-9a-fA-F]{24}$' } };
   const validate = validators.body.compile({ ...schema, properties });
   const structured = new Set([...model.fields.values()].filter((f) => ['array', 'object', 'GeoPoint', 'any'].includes(f.node.kind)).map((f) => f.name));
-  void app.register(multipart, { limits: { files: 1, fileSize: maxFileBytes, fields: 10, parts: 12 }, throwFileSizeLimit: true });
 
   async function documents(request: FastifyRequest): Promise<Document[]> {
     const upload = await readUpload(request);
@@ -70,25 +69,33 @@ export function registerImportRoutes(app: FastifyInstance, services: CollectionS
     });
   }
 
-  app.post('/import', { config: { operation: 'import' } }, async (request, reply) => {
-    const docs = await documents(request);
-    await writer.run(async (c) => {
-      if (docs.length > 0) await c.insertMany(docs);
-      return { result: undefined, changes: [{ operation: 'insert', documents: docs }] };
-    });
-    return reply.code(201).send(MESSAGE);
+  // Its own context: the multipart plugin's hooks and request decorations stay off the other routes.
+  void app.register(async (scope) => {
+    await scope.register(multipart, { limits: { files: 1, fileSize: maxFileBytes, fields: 10, parts: 12 }, throwFileSizeLimit: true });
+    registerImport(scope);
   });
 
-  app.patch('/import', { config: { operation: 'import' } }, async (request) => {
-    const docs = await documents(request);
-    await writer.run(async (c) => {
-      for (const doc of docs) {
-        const { _id, creatorId, createdAt, ...rest } = doc;
-        await c.updateOne({ _id }, { $set: rest, $setOnInsert: { creatorId, createdAt } }, { upsert: true });
-      }
-      const after = writer.events && docs.length > 0 ? await c.find({ _id: { $in: docs.map((d) => d._id) } }).toArray() : [];
-      return { result: undefined, changes: [{ operation: 'update', documents: after }] };
+  function registerImport(scope: FastifyInstance): void {
+    scope.post('/import', { config: { operation: 'import' } }, async (request, reply) => {
+      const docs = await documents(request);
+      await writer.run(async (c) => {
+        if (docs.length > 0) await c.insertMany(docs);
+        return { result: undefined, changes: [{ operation: 'insert', documents: docs }] };
+      });
+      return reply.code(201).send(MESSAGE);
     });
-    return MESSAGE;
-  });
+
+    scope.patch('/import', { config: { operation: 'import' } }, async (request) => {
+      const docs = await documents(request);
+      await writer.run(async (c) => {
+        for (const doc of docs) {
+          const { _id, creatorId, createdAt, ...rest } = doc;
+          await c.updateOne({ _id }, { $set: rest, $setOnInsert: { creatorId, createdAt } }, { upsert: true });
+        }
+        const after = writer.events && docs.length > 0 ? await c.find({ _id: { $in: docs.map((d) => d._id) } }).toArray() : [];
+        return { result: undefined, changes: [{ operation: 'update', documents: after }] };
+      });
+      return MESSAGE;
+    });
+  }
 }
