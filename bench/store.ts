@@ -213,20 +213,24 @@ try {
     const emb = await runStore(embedded);
     await embedded.close();
     let mongo: Figures | undefined;
+    let mongoError: string | undefined;
     if (process.env.MONGODB_URL) {
       const store = new MongoDocumentStore({ name: 'bench', config: { kind: 'mongodb', url: process.env.MONGODB_URL, database: `bench_${Date.now()}`, connectTimeout: 10_000 }, clock: systemClock, logger: silentLogger });
-      await store.start();
       try {
+        await store.start();
         mongo = await runStore(store);
+      } catch (error) {
+        mongoError = (error as Error).message;
       } finally {
-        for (const name of await store.listCollections()) await store.collection(name).drop();
-        await store.close();
+        // Best effort: a failed server must not hide the figures already measured.
+        for (const name of await store.listCollections().catch(() => [])) await store.collection(name).drop().catch(() => undefined);
+        await store.close().catch(() => undefined);
       }
     }
     console.log(`${''.padEnd(10)} ${'single ins/s'.padStart(16)} ${'batched ins/s'.padStart(18)} ${'point reads/s'.padStart(17)} ${'p50/p99 ms'.padStart(14)} ${'query ms'.padStart(16)} ${'updates/s'.padStart(16)} ${'docs'.padStart(9)}`);
     console.log(row('lmdb raw', baseline));
     console.log(row('embedded', emb, baseline));
-    console.log(mongo === undefined ? 'mongodb    skipped: set MONGODB_URL to run' : row('mongodb', mongo, baseline));
+    console.log(mongo !== undefined ? row('mongodb', mongo, baseline) : mongoError !== undefined ? `mongodb    failed: ${mongoError}` : 'mongodb    skipped: set MONGODB_URL to run');
     console.log('(percentages: share of the raw lmdb baseline; for the query, baseline time / store time)');
     console.log('CPU µs per operation (process, all threads): single, batched, point read, query, update');
     const cpuRow = (label: string, f: Figures): string => `${label.padEnd(10)} ${[f.cpu.single, f.cpu.batched, f.cpu.reads, f.cpu.query, f.cpu.updates].map((v) => v.toFixed(1).padStart(10)).join(' ')}`;
