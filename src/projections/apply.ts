@@ -4,12 +4,13 @@
  * re-insert after a soft delete, PK change as delete + create. Returns the changes for strategies and events,
  * with the pre-image read from the store.
  */
-import type { Collection, Document } from '../ports/document-store.js';
+import type { Document } from '../ports/document-store.js';
 import type { ConsumedMessage } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { ParsedChange } from './formats/index.js';
 import { mapImage, mapKey, resolveSourceKey, type CompiledProjection, type MappingStats } from './mapping.js';
 import { MiaRunError } from '../errors.js';
+import type { KeyedCollection } from './write-buffer.js';
 
 export const METADATA_FIELDS = ['__STATE__', 'createdAt', 'updatedAt', 'timestamp', '__internal__counter', '__internal__counterType', '__internal__kafkaInfo'] as const;
 
@@ -29,7 +30,7 @@ export interface ProjectionChange {
 export type ApplyResult = { readonly result: 'applied'; readonly changes: readonly ProjectionChange[] } | { readonly result: 'stale' };
 
 export interface ApplyDeps {
-  readonly collection: Collection;
+  readonly collection: KeyedCollection;
   readonly deleteMode: 'soft' | 'hard';
   readonly now: () => Date;
   readonly stats: MappingStats;

@@ -104,7 +104,7 @@ export function createProjections(ctx: CapabilityContext): Capability {
           parser,
           position: sor.position ?? (sor.format === 'golden-gate' ? 'pos' : 'kafkaTimestamp'),
           byTopic: new Map(mine.map((p) => [p.topic, p])),
-          applyDeps: (p) => ({ collection: store.collection(p.collection), deleteMode: sor.delete ?? 'soft', now, stats, logger: ctx.logger.child({ projection: p.name }) }),
+          applyDeps: (p, buffer) => ({ collection: buffer(store.collection(p.collection)), deleteMode: sor.delete ?? 'soft', now, stats, logger: ctx.logger.child({ projection: p.name }) }),
           viewsOf: (p) => viewsByProjection.get(p) ?? [],
           svDeps: (view) => svDeps.get(view)!,
           recompute,

@@ -7,6 +7,7 @@
  * message at a time and parks the poison on `<topic>.DLQ` with the reason; other keys keep flowing.
  */
 import type { FastDataPosition } from '../config/sections/fast-data.js';
+import type { Collection } from '../ports/document-store.js';
 import { MiaRunError } from '../errors.js';
 import type { BatchHandler, ConsumedMessage } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
@@ -17,13 +18,15 @@ import type { CompiledProjection } from './mapping.js';
 import type { CompiledView } from './single-view/model.js';
 import { affectedIdentifiers } from './single-view/strategy.js';
 import type { SvResult, WriterDeps } from './single-view/writer.js';
+import { createWriteBuffer, type WriteBuffer } from './write-buffer.js';
 
 export interface IngestDeps {
   readonly sor: string;
   readonly parser: FormatParser;
   readonly position: FastDataPosition;
   readonly byTopic: ReadonlyMap<string, CompiledProjection>;
-  readonly applyDeps: (projection: CompiledProjection) => ApplyDeps;
+  /** Apply dependencies of one batch (its `collection` is a write buffer flushed before strategies run). */
+  readonly applyDeps: (projection: CompiledProjection, buffer: (collection: Collection) => WriteBuffer) => ApplyDeps;
   /** Views each projection contributes to. */
   readonly viewsOf: (projection: string) => readonly CompiledView[];
   readonly svDeps: (view: CompiledView) => WriterDeps;
@@ -58,7 +61,7 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
   const count = (projection: string, operation: string, result: string): void =>
     metrics.count('messages', 'CDC messages by projection, operation and result', { projection, operation, result });
 
-  const handleOne = async (message: ConsumedMessage, collect: (changes: readonly ProjectionChange[]) => Promise<void>): Promise<void> => {
+  const handleOne = async (message: ConsumedMessage, collect: (changes: readonly ProjectionChange[]) => void, buffer: (collection: Collection) => WriteBuffer): Promise<void> => {
     const projection = deps.byTopic.get(message.topic);
     if (projection === undefined) throw new MiaRunError('MR_FD_INVALID_MESSAGE', `topic "${message.topic}" feeds no projection of "${deps.sor}"`, { retriable: false });
     let parsed;
@@ -78,9 +81,9 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
     }
     const position = positionOf(parsed, message, deps.position, () => metrics.count('position_fallback', 'Messages ordered by Kafka timestamp because the configured position was missing', { projection: projection.name }));
     try {
-      const outcome = await applyChange(projection, parsed, position, message, deps.applyDeps(projection));
+      const outcome = await applyChange(projection, parsed, position, message, deps.applyDeps(projection, buffer));
       count(projection.name, parsed.operation, outcome.result);
-      if (outcome.result === 'applied') await collect(outcome.changes);
+      if (outcome.result === 'applied') collect(outcome.changes);
     } catch (error) {
       if (error instanceof MiaRunError && !error.retriable) count(projection.name, parsed.operation, 'dead_letter');
       throw error;
@@ -95,22 +98,30 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
       if (list === undefined) byKey.set(k, [m]);
       else list.push(m);
     }
-    const affected = new Map<CompiledView, Map<string, Record<string, unknown>>>();
-    const collect = async (changes: readonly ProjectionChange[]): Promise<void> => {
-      for (const change of changes) {
-        for (const view of deps.viewsOf(change.projection)) {
-          const ids = await affectedIdentifiers(view, change, deps.svDeps(view));
-          const into = affected.get(view) ?? new Map<string, Record<string, unknown>>();
-          for (const [k, id] of ids) into.set(k, id);
-          affected.set(view, into);
-        }
-      }
+    // One buffer per collection name (handles are cheap and may differ between calls).
+    const buffers = new Map<string, WriteBuffer>();
+    const buffer = (collection: Collection): WriteBuffer => {
+      let b = buffers.get(collection.name);
+      if (b === undefined) buffers.set(collection.name, (b = createWriteBuffer(collection)));
+      return b;
     };
+    const applied: ProjectionChange[] = [];
     const settled = await Promise.allSettled(
       [...byKey.values()].map(async (messages) => {
-        for (const m of messages) await handleOne(m, collect);
+        for (const m of messages) await handleOne(m, (changes) => applied.push(...changes), buffer);
       }),
     );
+    for (const b of buffers.values()) await b.flush();
+    // Strategies run on the stored state after the batch's writes; pre-images come from the changes.
+    const affected = new Map<CompiledView, Map<string, Record<string, unknown>>>();
+    for (const change of applied) {
+      for (const view of deps.viewsOf(change.projection)) {
+        const ids = await affectedIdentifiers(view, change, deps.svDeps(view));
+        const into = affected.get(view) ?? new Map<string, Record<string, unknown>>();
+        for (const [k, id] of ids) into.set(k, id);
+        affected.set(view, into);
+      }
+    }
     // Views of the messages that did apply are recomputed even when another key failed: the replay of a
     // redelivered message sees its own post-image as pre-image and could no longer reach an old parent.
     const work = [...affected].flatMap(([view, ids]) => [...ids.values()].map((id) => ({ view, id })));

@@ -65,8 +65,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     parser: options.parser,
     position: options.position ?? 'kafkaTimestamp',
     byTopic: new Map(compiled.map((p) => [p.topic, p])),
-    applyDeps: (p) => ({
-      collection: store.collection(p.collection),
+    applyDeps: (p, buffer) => ({
+      collection: buffer(store.collection(p.collection)),
       deleteMode: options.deleteMode ?? 'soft',
       now: () => new Date(),
       stats: { onUncastable: (pr, f) => unmapped.push(`UNCASTABLE_FIELD ${pr}.${f}`), onUnknown: (pr, f) => unmapped.push(`UNKNOWN_FIELD ${pr}.${f}`) },
