@@ -19,12 +19,14 @@ interface ServerFacts {
 
 async function serverFacts(): Promise<ServerFacts | undefined> {
   if (url === undefined || url === '') return undefined;
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000 });
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 15_000 });
   try {
     const admin = client.db('admin');
     const [info, hello] = await Promise.all([admin.command({ buildInfo: 1 }), admin.command({ hello: 1 })]);
     const transactional = typeof hello.setName === 'string' || hello.msg === 'isdbgrid';
     return typeof info.ferretdbVersion === 'string' ? { ferretdb: info.ferretdbVersion, transactional: false } : { transactional };
+  } catch (error) {
+    throw new Error(`MONGODB_URL is set but the server does not answer (${error instanceof Error ? error.message : String(error)}); start it with scripts/services/mongodb start`, { cause: error });
   } finally {
     await client.close();
   }
