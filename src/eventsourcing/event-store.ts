@@ -4,7 +4,8 @@
  * metadata, committedAt }`, unique on (aggregateId, version). An append reads the current version and
  * inserts the next ones in ONE transaction together with the outbox records, so a stored event and its
  * publication cannot diverge; two writers from the same version collide on the unique index and the loser
- * gets 409 `MR_ES_VERSION_CONFLICT`.
+ * gets 409 `MR_ES_VERSION_CONFLICT`. Concurrent appends in one process are group-committed: those that
+ * arrive while a transaction commits share the next one (each still checks its own expected version).
  */
 import { isMiaRunError, MiaRunError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
@@ -90,7 +91,10 @@ export function conflict(expected: number, current: number): MiaRunError {
   return new MiaRunError('MR_ES_VERSION_CONFLICT', `expected version ${expected}, current ${current}`, { details: { expectedVersion: expected, currentVersion: current }, hint: 'reload the aggregate and retry with its current version' });
 }
 
-const isDuplicate = (err: unknown): boolean => isMiaRunError(err) && (err.code === 'MR_STORE_DUPLICATE_KEY' || err.code === 'MR_STORE_WRITE_CONFLICT');
+/** Most appends committed in one transaction. */
+const MAX_BATCH = 256;
+/** Aggregates whose last version is remembered (the map is cleared when full). */
+const MAX_HINTS = 100_000;
 
 export function createEventStore(options: EventStoreOptions): EventStore {
   const { aggregate, store, clock, outbox, topic } = options;
@@ -98,41 +102,130 @@ export function createEventStore(options: EventStoreOptions): EventStore {
   const collection = store.collection(name);
   const transactional = store.features.has('transactions');
 
-  const head = async (col: Pick<Collection, 'findOne'>, aggregateId: string): Promise<number> => {
+  const scan = async (col: Pick<Collection, 'findOne'>, aggregateId: string): Promise<number> => {
     const doc = await col.findOne({ aggregateId }, { sort: { aggregateId: 1, version: -1 }, projection: { version: 1 } });
     return doc === null ? 0 : Number(doc.version);
   };
-
-  const attempt = async (tx: TransactionScope, aggregateId: string, events: readonly NewEvent[], expected: number | undefined, metadata: EventMetadata): Promise<StoredEvent[]> => {
-    const col = tx.collection(name);
-    const current = await head(col, aggregateId);
-    if (expected !== undefined && expected !== current) throw conflict(expected, current);
-    const committedAt = new Date(clock.now());
-    const docs = events.map((e, i) => ({
-      _id: `${aggregateId}:${current + i + 1}`,
-      aggregateId,
-      version: current + i + 1,
-      type: e.type,
-      schemaVersion: e.schemaVersion,
-      data: e.data,
-      metadata,
-      committedAt,
-    }));
-    await col.insertMany(docs);
-    return docs.map(toStoredEvent);
+  // Last version this process saw committed per aggregate: the current version is then confirmed with one
+  // point read of `<id>:<hint + 1>` (absent ⇒ hint is current, since versions are contiguous and never
+  // removed) instead of an index scan. A stale hint (another process appended) falls back to the scan.
+  const hints = new Map<string, number>();
+  const remember = (aggregateId: string, version: number): void => {
+    if (hints.size >= MAX_HINTS) hints.clear();
+    if ((hints.get(aggregateId) ?? 0) < version) hints.set(aggregateId, version);
+  };
+  const head = async (col: Pick<Collection, 'findOne'>, aggregateId: string): Promise<number> => {
+    const hint = hints.get(aggregateId) ?? 0;
+    const next = await col.findOne({ _id: `${aggregateId}:${hint + 1}` }, { projection: { _id: 1 } });
+    return next === null ? hint : scan(col, aggregateId);
   };
 
-  const write = async (aggregateId: string, events: readonly NewEvent[], expected: number | undefined, metadata: EventMetadata): Promise<StoredEvent[]> => {
-    let stored: StoredEvent[] = [];
+  interface Request {
+    readonly aggregateId: string;
+    readonly events: readonly NewEvent[];
+    readonly expected: number | undefined;
+    readonly metadata: EventMetadata;
+  }
+  type Outcome = StoredEvent[] | MiaRunError;
+
+  // Appends of one batch, in order, inside one transaction: a request whose expected version does not match
+  // gets its conflict as an outcome and the others still commit (later requests see earlier ones' writes).
+  const attempt = async (tx: TransactionScope, batch: readonly Request[]): Promise<Outcome[]> => {
+    const col = tx.collection(name);
+    const committedAt = new Date(clock.now());
+    const outcomes: Outcome[] = [];
+    const heads = new Map<string, number>();
+    const docs: Document[] = [];
+    for (const r of batch) {
+      const current = heads.get(r.aggregateId) ?? (await head(col, r.aggregateId));
+      if (r.expected !== undefined && r.expected !== current) {
+        outcomes.push(conflict(r.expected, current));
+        heads.set(r.aggregateId, current);
+        continue;
+      }
+      const mine = r.events.map((e, i) => ({
+        _id: `${r.aggregateId}:${current + i + 1}`,
+        aggregateId: r.aggregateId,
+        version: current + i + 1,
+        type: e.type,
+        schemaVersion: e.schemaVersion,
+        data: e.data,
+        metadata: r.metadata,
+        committedAt,
+      }));
+      heads.set(r.aggregateId, current + mine.length);
+      docs.push(...mine);
+      outcomes.push(mine.map(toStoredEvent));
+    }
+    if (docs.length > 0) await col.insertMany(docs);
+    return outcomes;
+  };
+
+  const commit = async (batch: readonly Request[]): Promise<Outcome[]> => {
+    let outcomes: Outcome[] = [];
     if (outbox !== undefined && topic !== undefined) {
       await outbox.write(async (tx) => {
-        stored = await attempt(tx, aggregateId, events, expected, metadata);
-        return stored.map((e) => toOutboxEvent(aggregate, topic, e));
+        outcomes = await attempt(tx, batch);
+        return outcomes.flatMap((o) => (o instanceof MiaRunError ? [] : o.map((e) => toOutboxEvent(aggregate, topic, e))));
       });
-      return stored;
+      return outcomes;
     }
-    if (transactional) return store.withTransaction((tx) => attempt(tx, aggregateId, events, expected, metadata));
-    return attempt({ collection: (n) => store.collection(n) }, aggregateId, events, expected, metadata);
+    outcomes = transactional ? await store.withTransaction((tx) => attempt(tx, batch)) : await attempt({ collection: (n) => store.collection(n) }, batch);
+    return outcomes;
+  };
+  const write = async (batch: readonly Request[]): Promise<Outcome[]> => {
+    const outcomes = await commit(batch);
+    for (const o of outcomes) {
+      const last = o instanceof MiaRunError ? undefined : o[o.length - 1];
+      if (last !== undefined) remember(last.aggregateId, last.version);
+    }
+    return outcomes;
+  };
+
+  /** One request on its own, retried when another writer (or process) got in between. */
+  const appendOne = async (request: Request): Promise<StoredEvent[]> => {
+    for (let tries = 1; ; tries++) {
+      try {
+        const [outcome] = await write([request]);
+        if (outcome instanceof MiaRunError) throw outcome;
+        return outcome ?? [];
+      } catch (err) {
+        if (!isMiaRunError(err) || tries >= 5) throw err;
+        if (err.code === 'MR_STORE_WRITE_CONFLICT') continue;
+        if (err.code !== 'MR_STORE_DUPLICATE_KEY') throw err;
+        // Another writer took the version between our read and our insert.
+        const current = await head(collection, request.aggregateId);
+        if (request.expected !== undefined) throw conflict(request.expected, current);
+        if (tries >= 3) throw conflict(current - 1, current);
+      }
+    }
+  };
+
+  // Group commit: appends arriving while a transaction commits wait and go together in the next one, so
+  // concurrent writers share one transaction (and one outbox sequence reservation) instead of conflicting.
+  const queue: { request: Request; resolve: (e: StoredEvent[]) => void; reject: (e: unknown) => void }[] = [];
+  let draining = false;
+  const drain = async (): Promise<void> => {
+    draining = true;
+    while (queue.length > 0) {
+      const batch = queue.splice(0, MAX_BATCH);
+      let outcomes: Outcome[] | undefined;
+      try {
+        outcomes = batch.length === 1 ? undefined : await write(batch.map((b) => b.request));
+      } catch {
+        outcomes = undefined; // the batch failed as a whole: each request is retried on its own
+      }
+      if (outcomes === undefined) {
+        await Promise.all(batch.map((b) => appendOne(b.request).then(b.resolve, b.reject)));
+        continue;
+      }
+      batch.forEach((b, i) => {
+        const outcome = outcomes?.[i];
+        if (outcome instanceof MiaRunError) b.reject(outcome);
+        else b.resolve(outcome ?? []);
+      });
+    }
+    draining = false;
   };
 
   return {
@@ -141,17 +234,13 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       await collection.ensureIndexes([{ name: 'aggregate_version', key: { aggregateId: 1, version: 1 }, unique: true }]);
     },
     version: (aggregateId) => head(collection, aggregateId),
-    async append(aggregateId, events, expectedVersion, metadata = {}) {
-      for (let tries = 1; ; tries++) {
-        try {
-          return await write(aggregateId, events, expectedVersion, metadata);
-        } catch (err) {
-          if (!isDuplicate(err)) throw err;
-          // Another writer took the version between our read and our insert.
-          if (expectedVersion !== undefined) throw conflict(expectedVersion, await head(collection, aggregateId));
-          if (tries >= 3) throw conflict(await head(collection, aggregateId) - 1, await head(collection, aggregateId));
-        }
-      }
+    append(aggregateId, events, expectedVersion, metadata = {}) {
+      const request: Request = { aggregateId, events, expected: expectedVersion, metadata };
+      if (!transactional) return appendOne(request);
+      return new Promise<StoredEvent[]>((resolve, reject) => {
+        queue.push({ request, resolve, reject });
+        if (!draining) void drain();
+      });
     },
     async *read(aggregateId, from, to, limit) {
       const version: Record<string, number> = { $gte: from };
