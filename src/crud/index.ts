@@ -12,7 +12,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { isView, type CollectionConfig } from '../config/sections/collections.js';
 import { MiaRunError } from '../errors.js';
 import type { CapabilityContext } from '../ports/capability-context.js';
-import { isDocumentStore, type DocumentStore } from '../ports/document-store.js';
+import { isDocumentStore, type Collection, type DocumentStore } from '../ports/document-store.js';
 import type { Capability, HealthCheck } from '../ports/lifecycle.js';
 import { collectionPlugin } from './collection-plugin.js';
 import { ensureIndexes } from './indexes.js';
@@ -85,7 +85,9 @@ export function createCrud(ctx: CapabilityContext, options: CrudOptions = {}): C
   for (const model of models) {
     const config = model.config;
     const collectionName = isView(config) ? config.source : model.name;
-    const collection = () => store(model).collection(collectionName);
+    // One handle per collection, made on first use (stores build per-handle query state).
+    let handle: Collection | undefined;
+    const collection = (): Collection => (handle ??= store(model).collection(collectionName));
     let writerCache: Writer | undefined;
     // Resolved on first use: stores may only be looked up once the runtime built them.
     const writer: Writer = {
