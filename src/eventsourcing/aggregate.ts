@@ -10,9 +10,12 @@ import { closest } from '../config/diagnostics.js';
 import { isMiaRunError, MiaRunError } from '../errors.js';
 import type { Collection } from '../ports/document-store.js';
 import type { Logger } from '../ports/logger.js';
+import { createMetricEmitter } from '../ports/telemetry.js';
 import type { EventMetadata, EventStore, StoredEvent } from './event-store.js';
 import type { Fold, FoldEvent, State } from './fold.js';
 import type { Upcaster } from './upcast.js';
+
+const metrics = createMetricEmitter('eventsourcing');
 
 export interface AggregateState {
   readonly id: string;
@@ -110,12 +113,25 @@ export function createAggregate(options: AggregateOptions): Aggregate {
     },
     async append(id, input, expectedVersion, metadata) {
       if (input.length === 0) throw new MiaRunError('MR_ES_INVALID_COMMAND', 'no events to append');
-      const fresh = input.map((e) => ({ type: e.type, schemaVersion: config.events[e.type]?.version ?? 1, data: validate(e.type, e.data) }));
-      const stored = await events.append(id, fresh, expectedVersion, metadata);
+      let stored: readonly StoredEvent[];
+      try {
+        const fresh = input.map((e) => ({ type: e.type, schemaVersion: config.events[e.type]?.version ?? 1, data: validate(e.type, e.data) }));
+        stored = await events.append(id, fresh, expectedVersion, metadata);
+      } catch (err) {
+        if (isMiaRunError(err)) metrics.count('appends_refused', 'Appends refused (invalid event, version conflict)', { aggregate: name, code: err.code });
+        throw err;
+      }
+      metrics.count('events_appended', 'Events stored', { aggregate: name }, stored.length);
       const last = stored[stored.length - 1]?.version ?? 0;
       const first = stored[0]?.version ?? 1;
       if (every > 0 && Math.floor(last / every) > Math.floor((first - 1) / every)) {
-        await saveSnapshot(id).catch((err: unknown) => logger.warn({ err, aggregate: name, id }, 'snapshot failed; state is still folded from the events'));
+        await saveSnapshot(id).then(
+          () => metrics.count('snapshots_written', 'Snapshots stored', { aggregate: name }),
+          (err: unknown) => {
+            metrics.count('snapshots_failed', 'Snapshots that could not be stored (appends still succeed)', { aggregate: name });
+            logger.warn({ err, aggregate: name, id }, 'snapshot failed; state is still folded from the events');
+          },
+        );
       }
       return stored;
     },

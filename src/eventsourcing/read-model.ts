@@ -11,8 +11,11 @@ import { isMiaRunError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { Collection, Document } from '../ports/document-store.js';
 import type { MessageBatch } from '../ports/event-bus.js';
+import { createMetricEmitter } from '../ports/telemetry.js';
 import type { EventStore } from './event-store.js';
 import type { Fold, FoldEvent, State } from './fold.js';
+
+const metrics = createMetricEmitter('eventsourcing');
 
 export const COUNTER = '__internal__counter';
 export const COUNTER_TYPE = '__internal__counterType';
@@ -108,7 +111,7 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
       for (const message of batch.messages) {
         const value = message.json<PublishedEvent | null>();
         if (value === null || value.aggregateType !== aggregate) continue;
-        await apply({
+        const applied = await apply({
           aggregateId: value.aggregateId,
           version: value.version,
           type: value.type,
@@ -116,6 +119,7 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
           data: value.data ?? {},
           occurredAt: value.metadata?.occurredAt ?? new Date(message.timestamp).toISOString(),
         });
+        metrics.count(applied ? 'read_model_applied' : 'read_model_skipped', applied ? 'Events applied to a read model' : 'Redelivered or old events a read model skipped', { readModel: name });
       }
     },
     async rebuild() {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
+import { metricChannel, type MetricSample } from '../../../src/ports/telemetry.js';
 import { account, esApp, type EsApp } from './harness.js';
 
 interface AppendResult { aggregateId: string; version: number; events: { type: string; version: number; data: Record<string, unknown> }[] }
@@ -97,5 +99,20 @@ describe('aggregate over HTTP (embedded store and bus)', () => {
     const stored = await events().find({ aggregateId: 'busy' }, { sort: { version: 1 } }).toArray();
     assert.deepEqual(stored.map((d) => d.version), [1, 2, 3, 4, 5, 6, 7, 8]);
     assert.equal((await t.app.inject({ url: '/account/busy' })).json<{ state: { balance: number } }>().state.balance, 36);
+  });
+
+  it('reports appends and refusals on the eventsourcing metric channel', async () => {
+    const samples: MetricSample[] = [];
+    const listener = (m: unknown): void => void samples.push(m as MetricSample);
+    diagnosticsChannel.subscribe(metricChannel('eventsourcing'), listener);
+    try {
+      await post('m1', { type: 'Deposited', payload: { amount: 1 } });
+      await post('m1', { type: 'Deposited', payload: { amount: 0 } });
+      await post('m1', { type: 'Deposited', payload: { amount: 1 }, expectedVersion: 0 });
+    } finally {
+      diagnosticsChannel.unsubscribe(metricChannel('eventsourcing'), listener);
+    }
+    const seen = samples.filter((m) => m.labels.aggregate === 'account').map((m) => [m.name, m.labels.code, m.value].filter((x) => x !== undefined).join(' '));
+    assert.deepEqual(seen, ['events_appended 1', 'appends_refused MR_ES_INVALID_COMMAND 1', 'appends_refused MR_ES_VERSION_CONFLICT 1']);
   });
 });
