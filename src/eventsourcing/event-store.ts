@@ -47,7 +47,8 @@ export interface EventStore {
   version(aggregateId: string): Promise<number>;
   /**
    * Appends after `expectedVersion` (undefined: after whatever is current, retried 3 times on a race).
-   * Throws 409 `MR_ES_VERSION_CONFLICT` (details `currentVersion`) when another version is current.
+   * Throws 409 `MR_ES_VERSION_CONFLICT` (details `currentVersion`) when another version is current. With
+   * `metadata.commandId` already stored for this aggregate, resolves with that command's events instead.
    */
   append(aggregateId: string, events: readonly NewEvent[], expectedVersion: number | undefined, metadata?: EventMetadata): Promise<readonly StoredEvent[]>;
   /** Events with `from <= version <= to` in version order (stored data, not upcast). */
@@ -120,6 +121,11 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     return next === null ? hint : scan(col, aggregateId);
   };
 
+  const previousCommand = async (col: Pick<Collection, 'find'>, aggregateId: string, commandId: string): Promise<StoredEvent[] | undefined> => {
+    const docs = await col.find({ aggregateId, 'metadata.commandId': commandId }, { sort: { aggregateId: 1, version: 1 } }).toArray();
+    return docs.length === 0 ? undefined : docs.map(toStoredEvent);
+  };
+
   interface Request {
     readonly aggregateId: string;
     readonly events: readonly NewEvent[];
@@ -136,7 +142,17 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     const outcomes: Outcome[] = [];
     const heads = new Map<string, number>();
     const docs: Document[] = [];
+    const commands = new Map<string, StoredEvent[]>();
     for (const r of batch) {
+      // A repeated command id (Idempotency-Key) answers the first result instead of appending again.
+      const commandKey = r.metadata.commandId === undefined ? undefined : `${r.aggregateId}\u0000${r.metadata.commandId}`;
+      if (commandKey !== undefined) {
+        const earlier = commands.get(commandKey) ?? (await previousCommand(col, r.aggregateId, r.metadata.commandId ?? ''));
+        if (earlier !== undefined) {
+          outcomes.push(earlier);
+          continue;
+        }
+      }
       const current = heads.get(r.aggregateId) ?? (await head(col, r.aggregateId));
       if (r.expected !== undefined && r.expected !== current) {
         outcomes.push(conflict(r.expected, current));
@@ -155,7 +171,9 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       }));
       heads.set(r.aggregateId, current + mine.length);
       docs.push(...mine);
-      outcomes.push(mine.map(toStoredEvent));
+      const stored = mine.map(toStoredEvent);
+      if (commandKey !== undefined) commands.set(commandKey, stored);
+      outcomes.push(stored);
     }
     if (docs.length > 0) await col.insertMany(docs);
     return outcomes;
@@ -231,7 +249,10 @@ export function createEventStore(options: EventStoreOptions): EventStore {
   return {
     collection,
     async ensureIndexes() {
-      await collection.ensureIndexes([{ name: 'aggregate_version', key: { aggregateId: 1, version: 1 }, unique: true }]);
+      await collection.ensureIndexes([
+        { name: 'aggregate_version', key: { aggregateId: 1, version: 1 }, unique: true },
+        { name: 'aggregate_command', key: { aggregateId: 1, 'metadata.commandId': 1 }, partialFilterExpression: { 'metadata.commandId': { $exists: true } } },
+      ]);
     },
     version: (aggregateId) => head(collection, aggregateId),
     append(aggregateId, events, expectedVersion, metadata = {}) {

@@ -115,4 +115,15 @@ describe('aggregate over HTTP (embedded store and bus)', () => {
     const seen = samples.filter((m) => m.labels.aggregate === 'account').map((m) => [m.name, m.labels.code, m.value].filter((x) => x !== undefined).join(' '));
     assert.deepEqual(seen, ['events_appended 1', 'appends_refused MR_ES_INVALID_COMMAND 1', 'appends_refused MR_ES_VERSION_CONFLICT 1']);
   });
+
+  it('a repeated Idempotency-Key answers the first result and appends nothing, even concurrently', async () => {
+    const first = await post('idem', { type: 'Deposited', payload: { amount: 5 } }, { 'idempotency-key': 'c-1' });
+    assert.equal(first.statusCode, 201);
+    const again = await post('idem', { type: 'Deposited', payload: { amount: 5 } }, { 'idempotency-key': 'c-1' });
+    assert.deepEqual([again.statusCode, again.json()], [201, first.json()]);
+    const concurrent = await Promise.all([1, 2, 3].map(() => post('idem', { type: 'Deposited', payload: { amount: 7 } }, { 'idempotency-key': 'c-2' })));
+    assert.deepEqual(concurrent.map((r) => r.json<AppendResult>().version), [2, 2, 2]);
+    const stored = await events().find({ aggregateId: 'idem' }, { sort: { version: 1 } }).toArray();
+    assert.deepEqual(stored.map((d) => [d.version, (d.metadata as { commandId: string }).commandId]), [[1, 'c-1'], [2, 'c-2']]);
+  });
 });
