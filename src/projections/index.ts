@@ -8,7 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { FastDataConfig, SystemOfRecordConfig } from '../config/sections/fast-data.js';
 import { MiaRunError } from '../errors.js';
 import type { CapabilityContext } from '../ports/capability-context.js';
-import { isDocumentStore, type DocumentStore } from '../ports/document-store.js';
+import { isDocumentStore, type Collection, type DocumentStore } from '../ports/document-store.js';
 import type { EventBus, Subscription } from '../ports/event-bus.js';
 import type { Capability } from '../ports/lifecycle.js';
 import { createMetricEmitter } from '../ports/telemetry.js';
@@ -86,12 +86,12 @@ export function createProjections(ctx: CapabilityContext): Capability {
       const compiled = new Map<string, CompiledProjection>();
       for (const [sorName, sor] of sors) for (const [name, p] of Object.entries(sor.projections)) compiled.set(name, compileProjection(name, sorName, p, castOf));
       const handleOf = (name: string) => ({ collection: projectionCollection(name), primaryKey: projectionMeta.get(name)?.primaryKey ?? [] });
-      const svDeps = new Map<CompiledView, WriterDeps>();
+      const svDeps = new Map<CompiledView, WriterDeps & { readonly collection: Collection }>();
       for (const view of views) {
-        svDeps.set(view, { projection: handleOf, functions, logger: ctx.logger.child({ view: view.name }), collection: storeOf(view.config.database, `single view "${view.name}"`).collection(view.config.collection ?? view.name), ...(bus ? { bus } : {}), now, origin: ctx.config.name });
+        svDeps.set(view, { projection: handleOf, functions, logger: ctx.logger.child({ view: view.name }), collection: storeOf(view.config.database, `single view "${view.name}"`).collection(view.config.collection ?? view.name), now, origin: ctx.config.name });
       }
       for (const p of compiled.values()) await projectionCollection(p.name).ensureIndexes(projectionIndexes(p, viewsByProjection.get(p.name) ?? []));
-      for (const view of views) await svDeps.get(view)!.collection.ensureIndexes(viewIndexes(view));
+      for (const view of views) await storeOf(view.config.database, `single view "${view.name}"`).collection(view.config.collection ?? view.name).ensureIndexes(viewIndexes(view));
       if (bus === undefined) return;
       for (const [sorName, sor] of sors) {
         const parser: FormatParser = sor.format === 'custom'
@@ -108,6 +108,7 @@ export function createProjections(ctx: CapabilityContext): Capability {
           viewsOf: (p) => viewsByProjection.get(p) ?? [],
           svDeps: (view) => svDeps.get(view)!,
           recompute,
+          bus,
           metrics,
           logger: ctx.logger.child({ sor: sorName }),
         });

@@ -9,7 +9,7 @@
 import type { FastDataPosition } from '../config/sections/fast-data.js';
 import type { Collection } from '../ports/document-store.js';
 import { MiaRunError } from '../errors.js';
-import type { BatchHandler, ConsumedMessage } from '../ports/event-bus.js';
+import type { BatchHandler, ConsumedMessage, EventBus, OutgoingMessage } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { MetricEmitter } from '../ports/telemetry.js';
 import { applyChange, type ApplyDeps, type Position, type ProjectionChange } from './apply.js';
@@ -17,7 +17,7 @@ import type { FormatParser, ParsedChange } from './formats/index.js';
 import type { CompiledProjection } from './mapping.js';
 import type { CompiledView } from './single-view/model.js';
 import { affectedIdentifiers } from './single-view/strategy.js';
-import type { SvResult, WriterDeps } from './single-view/writer.js';
+import type { SvOutcome, WriterDeps } from './single-view/writer.js';
 import { createWriteBuffer, type WriteBuffer } from './write-buffer.js';
 
 export interface IngestDeps {
@@ -29,8 +29,10 @@ export interface IngestDeps {
   readonly applyDeps: (projection: CompiledProjection, buffer: (collection: Collection) => WriteBuffer) => ApplyDeps;
   /** Views each projection contributes to. */
   readonly viewsOf: (projection: string) => readonly CompiledView[];
-  readonly svDeps: (view: CompiledView) => WriterDeps;
-  readonly recompute: (view: CompiledView, identifier: Readonly<Record<string, unknown>>, deps: WriterDeps) => Promise<SvResult>;
+  readonly svDeps: (view: CompiledView) => WriterDeps & { readonly collection: Collection };
+  readonly recompute: (view: CompiledView, identifier: Readonly<Record<string, unknown>>, deps: WriterDeps) => Promise<SvOutcome>;
+  /** Where sv-update events go (after the view writes are durable). */
+  readonly bus?: Pick<EventBus, 'publish'>;
   readonly metrics: MetricEmitter;
   readonly logger: Logger;
   /** Recomputations run at once per batch; default 16. */
@@ -125,10 +127,19 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
     // Views of the messages that did apply are recomputed even when another key failed: the replay of a
     // redelivered message sees its own post-image as pre-image and could no longer reach an old parent.
     const work = [...affected].flatMap(([view, ids]) => [...ids.values()].map((id) => ({ view, id })));
+    // View writes of the batch go through write buffers too; sv-update events follow the flush.
+    const svBuffers = new Map<CompiledView, WriteBuffer>();
+    const events = new Map<string, OutgoingMessage[]>();
     await pool(work, deps.svConcurrency ?? 16, async ({ view, id }) => {
-      const result = await deps.recompute(view, id, deps.svDeps(view));
-      metrics.count('single_views', 'Single view recomputations by view and result', { view: view.name, result });
+      const base = deps.svDeps(view);
+      let b = svBuffers.get(view);
+      if (b === undefined) svBuffers.set(view, (b = createWriteBuffer(base.collection)));
+      const outcome = await deps.recompute(view, id, { ...base, collection: b });
+      metrics.count('single_views', 'Single view recomputations by view and result', { view: view.name, result: outcome.result });
+      if (outcome.event !== undefined) events.set(outcome.event.topic, [...(events.get(outcome.event.topic) ?? []), outcome.event.message]);
     });
+    for (const b of svBuffers.values()) await b.flush();
+    if (deps.bus !== undefined) for (const [topic, messages] of events) await deps.bus.publish(topic, messages);
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
   };

@@ -59,7 +59,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const views = Object.entries(options.views ?? {}).map(([name, v]) => compileView(name, v));
   const unmapped: string[] = [];
   const handleOf = (name: string) => ({ collection: store.collection(name), primaryKey: options.projections[name]?.primaryKey ?? [] });
-  const svDeps = new Map(views.map((v): [typeof v, WriterDeps] => [v, { projection: handleOf, functions: new Map(), logger: silentLogger, collection: store.collection(v.name), now: () => new Date(), origin: 'test' }]));
+  const svDeps = new Map(views.map((v): [typeof v, WriterDeps & { collection: ReturnType<DocumentStore['collection']> }] => [v, { projection: handleOf, functions: new Map(), logger: silentLogger, collection: store.collection(v.name), now: () => new Date(), origin: 'test' }]));
   const handler = createIngestHandler({
     sor: 'sor',
     parser: options.parser,
