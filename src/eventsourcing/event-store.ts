@@ -251,7 +251,8 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     async ensureIndexes() {
       await collection.ensureIndexes([
         { name: 'aggregate_version', key: { aggregateId: 1, version: 1 }, unique: true },
-        { name: 'aggregate_command', key: { aggregateId: 1, 'metadata.commandId': 1 }, partialFilterExpression: { 'metadata.commandId': { $exists: true } } },
+        // Not partial: FerretDB has no partial indexes; events without a command id index as null.
+        { name: 'aggregate_command', key: { aggregateId: 1, 'metadata.commandId': 1 } },
       ]);
     },
     version: (aggregateId) => head(collection, aggregateId),
