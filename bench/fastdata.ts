@@ -100,6 +100,7 @@ async function run(views: boolean, messages: Record<string, OutgoingMessage[]>, 
   let baseline: number | undefined;
   if (!views) {
     const raw = store.collection('raw');
+    await raw.ensureIndexes([{ name: 'by_key', key: { topic: 1, ID: 1 }, unique: true }]);
     t0 = performance.now();
     const sub = await bus.subscribe({
       group: 'baseline',
