@@ -3,7 +3,8 @@
  * Mia's coercion rules), its error bodies (crud-api.md §7), its routes, and a metric per operation.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifySchemaValidationError } from 'fastify';
-import type { Ajv } from 'ajv';
+import type { FastifyValidationResult } from 'fastify/types/schema.js';
+import type { Ajv, ValidateFunction } from 'ajv';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { createMetricEmitter, metricChannel } from '../ports/telemetry.js';
 import { installCrudErrors } from './errors.js';
@@ -46,11 +47,27 @@ export function formatSchemaErrors(errors: FastifySchemaValidationError[], dataV
   return new Error(text);
 }
 
+/**
+ * A validator compiled on its first request instead of at start-up: a project with hundreds of collections
+ * mounts thousands of routes, and compiling every one of their schemas up front made start-up take tens of
+ * seconds. Fastify reads `errors` off the function it was given, so the wrapper mirrors them.
+ */
+function lazyValidator(ajv: Ajv, schema: unknown): FastifyValidationResult {
+  let compiled: ValidateFunction | undefined;
+  const validate: FastifyValidationResult = (data: unknown): boolean => {
+    compiled ??= ajv.compile(schema as object);
+    const ok = compiled(data);
+    validate.errors = compiled.errors as FastifySchemaValidationError[] | null | undefined;
+    return ok;
+  };
+  return validate;
+}
+
 /** The plugin the gateway mounts under a collection's base path. */
 export function collectionPlugin(services: CollectionServices, validators: Validators): FastifyPluginAsync {
   const { model } = services;
   return async (app: FastifyInstance) => {
-    app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.body : validators.query).compile(schema));
+    app.setValidatorCompiler(({ schema, httpPart }) => lazyValidator(httpPart === 'body' ? validators.body : validators.query, schema));
     app.setSchemaErrorFormatter(formatSchemaErrors);
     installCrudErrors(app, (index) => model.uniqueFields.get(index));
     // Mia's JS client sends `content-type: application/json` on bodiless GETs and DELETEs (crud-api.md §9):
