@@ -109,6 +109,8 @@ export function createProjections(ctx: CapabilityContext): Capability {
           svDeps: (view) => svDeps.get(view)!,
           recompute,
           bus,
+          ...(views.length > 0 ? { journal: storeOf(undefined, 'trigger journal').collection('fd-sv-journal') } : {}),
+          now: () => ctx.clock.now(),
           metrics,
           logger: ctx.logger.child({ sor: sorName }),
         });

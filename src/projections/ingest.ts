@@ -35,6 +35,15 @@ export interface IngestDeps {
   readonly bus?: Pick<EventBus, 'publish'>;
   readonly metrics: MetricEmitter;
   readonly logger: Logger;
+  /**
+   * Trigger journal (fast-data.md §4, minimal form): identifiers reached from pre-images are recorded here
+   * before the batch's projection writes and removed after their views are written, so a crash or failure
+   * in between cannot lose the old parent of a moved foreign key. Entries older than `intentTimeoutMs`
+   * (default 60 s) left by a failed or crashed run are recomputed by the next batch.
+   */
+  readonly journal?: Collection;
+  readonly intentTimeoutMs?: number;
+  readonly now?: () => number;
   /** Recomputations run at once per batch; default 16. */
   readonly svConcurrency?: number;
 }
@@ -92,6 +101,10 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
     }
   };
 
+  const now = deps.now ?? Date.now;
+  const viewByName = new Map<string, CompiledView>();
+  for (const p of deps.byTopic.values()) for (const v of deps.viewsOf(p.name)) viewByName.set(v.name, v);
+
   return async (batch) => {
     const byKey = new Map<string, ConsumedMessage[]>();
     for (const m of batch.messages) {
@@ -113,15 +126,33 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
         for (const m of messages) await handleOne(m, (changes) => applied.push(...changes), buffer);
       }),
     );
-    for (const b of buffers.values()) await b.flush();
-    // Strategies run on the stored state after the batch's writes; pre-images come from the changes.
     const affected = new Map<CompiledView, Map<string, Record<string, unknown>>>();
-    for (const change of applied) {
+    const strategise = async (change: ProjectionChange): Promise<void> => {
       for (const view of deps.viewsOf(change.projection)) {
         const ids = await affectedIdentifiers(view, change, deps.svDeps(view));
         const into = affected.get(view) ?? new Map<string, Record<string, unknown>>();
         for (const [k, id] of ids) into.set(k, id);
         affected.set(view, into);
+      }
+    };
+    // Pre-images walk the store as it was before the batch (its writes are still buffered)...
+    for (const change of applied) if (change.before !== null) await strategise({ ...change, after: null });
+    const intents = [...affected].flatMap(([view, ids]) => [...ids].map(([k, identifier]) => ({ _id: `${view.name}\u0000${k}`, view: view.name, identifier, at: now() })));
+    if (deps.journal !== undefined && intents.length > 0) await deps.journal.bulkWrite(intents.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })));
+    for (const b of buffers.values()) await b.flush();
+    // ...post-images walk it after the writes.
+    for (const change of applied) if (change.after !== null) await strategise({ ...change, before: null });
+    const done = intents.map((i) => i._id);
+    if (deps.journal !== undefined) {
+      const overdue = await deps.journal.find({ at: { $lte: now() - (deps.intentTimeoutMs ?? 60_000) } }, { limit: 1000 }).toArray();
+      for (const entry of overdue) {
+        const view = viewByName.get(String(entry.view));
+        if (view !== undefined && !done.includes(String(entry._id))) {
+          const into = affected.get(view) ?? new Map<string, Record<string, unknown>>();
+          into.set(String(entry._id), entry.identifier as Record<string, unknown>);
+          affected.set(view, into);
+          done.push(String(entry._id));
+        }
       }
     }
     // Views of the messages that did apply are recomputed even when another key failed: the replay of a
@@ -140,6 +171,7 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
     });
     for (const b of svBuffers.values()) await b.flush();
     if (deps.bus !== undefined) for (const [topic, messages] of events) await deps.bus.publish(topic, messages);
+    if (deps.journal !== undefined && done.length > 0) await deps.journal.deleteMany({ _id: { $in: done } });
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
   };

@@ -15,6 +15,7 @@ import { builtinCast, type CastFn } from '../../../src/projections/casts.js';
 import type { FormatParser } from '../../../src/projections/formats/index.js';
 import { createIngestHandler } from '../../../src/projections/ingest.js';
 import { compileProjection } from '../../../src/projections/mapping.js';
+import type { AggregationFn } from '../../../src/projections/single-view/aggregate.js';
 import { compileView } from '../../../src/projections/single-view/model.js';
 import { recompute, type WriterDeps } from '../../../src/projections/single-view/writer.js';
 
@@ -48,6 +49,7 @@ export interface HarnessOptions {
   readonly position?: FastDataPosition;
   readonly deleteMode?: 'soft' | 'hard';
   readonly casts?: Readonly<Record<string, CastFn>>;
+  readonly functions?: ReadonlyMap<string, AggregationFn>;
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -59,7 +61,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const views = Object.entries(options.views ?? {}).map(([name, v]) => compileView(name, v));
   const unmapped: string[] = [];
   const handleOf = (name: string) => ({ collection: store.collection(name), primaryKey: options.projections[name]?.primaryKey ?? [] });
-  const svDeps = new Map(views.map((v): [typeof v, WriterDeps & { collection: ReturnType<DocumentStore['collection']> }] => [v, { projection: handleOf, functions: new Map(), logger: silentLogger, collection: store.collection(v.name), now: () => new Date(), origin: 'test' }]));
+  const svDeps = new Map(views.map((v): [typeof v, WriterDeps & { collection: ReturnType<DocumentStore['collection']> }] => [v, { projection: handleOf, functions: options.functions ?? new Map(), logger: silentLogger, collection: store.collection(v.name), now: () => new Date(), origin: 'test' }]));
   const handler = createIngestHandler({
     sor: 'sor',
     parser: options.parser,
@@ -75,6 +77,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     viewsOf: (p) => views.filter((v) => v.paths.has(p)),
     svDeps: (v) => svDeps.get(v)!,
     recompute,
+    journal: store.collection('fd-sv-journal'),
+    intentTimeoutMs: 0,
     metrics: createMetricEmitter('projections'),
     logger: silentLogger,
   });
