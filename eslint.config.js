@@ -41,7 +41,7 @@ export default tseslint.config(
   },
   ...capabilityRules,
   {
-    files: ['src/ports/**/*.ts', 'src/outbox/**/*.ts', 'src/resilience/**/*.ts', 'src/http/**/*.ts', 'src/config/**/*.ts'],
+    files: ['src/ports/**/*.ts', 'src/outbox/**/*.ts', 'src/resilience/**/*.ts', 'src/http/**/*.ts', 'src/config/**/*.ts', 'src/expressions/**/*.ts', 'src/bus/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

@@ -6,10 +6,8 @@
  */
 // The ACL parser and the BFF placeholder helpers are pure functions with no imports of their own; the
 // gateway compiles the same text at start-up, so validate and run can never disagree.
-// eslint-disable-next-line no-restricted-imports -- pure parser shared by validate and run (see above)
-import { parseAcl } from '../../gateway/acl/index.js';
-// eslint-disable-next-line no-restricted-imports -- pure placeholder helpers shared by validate and run
-import { callDependencies, findCycle, parseTemplate, pathParams } from '../../gateway/compose/template.js';
+import { parseAcl } from '../../expressions/acl/index.js';
+import { callDependencies, findCycle, parseTemplate, pathParams } from '../../expressions/template.js';
 import { didYouMean } from '../diagnostics.js';
 import type { Path } from '../locate.js';
 import { IN_PROCESS_KINDS, type EndpointDefinition, type TargetRef } from '../sections/gateway.js';

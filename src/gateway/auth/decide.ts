@@ -1,5 +1,5 @@
 import { MiaRunError } from '../../errors.js';
-import type { AclSubject } from '../acl/index.js';
+import type { AclSubject } from '../../expressions/acl/index.js';
 import type { Credentials } from './authenticate.js';
 import { aclSubject, type Identity } from './identity.js';
 

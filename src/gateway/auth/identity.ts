@@ -1,4 +1,4 @@
-import type { AclSubject } from '../acl/index.js';
+import type { AclSubject } from '../../expressions/acl/index.js';
 
 /**
  * The caller as the gateway knows it after authentication (gateway.md §2), and the Mia headers that carry

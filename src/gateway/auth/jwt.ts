@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../../ports/clock.js';
-import { FORBIDDEN_KEYS } from '../acl/parser.js';
+import { FORBIDDEN_KEYS } from '../../expressions/acl/parser.js';
 
 /** `auth.jwt` of the descriptor, after normalization. */
 export interface JwtOptions {

@@ -11,7 +11,7 @@ import { createTargetHost, type TargetHost } from '../dispatch/target-host.js';
 import type { DispatchMounter, EndpointDeps } from '../endpoint/build-endpoint.js';
 import { endpointTimeout } from '../endpoint/build-endpoint.js';
 import { deadline, inProcessCall, upstreamCall, type CallAnswer, type CallRequest } from './call.js';
-import { callDependencies, findCycle, parseTemplate, pathParams, readPath, type Template } from './template.js';
+import { callDependencies, findCycle, parseTemplate, pathParams, readPath, type Template } from '../../expressions/template.js';
 
 /** Header telling whether every call of a composed answer succeeded (KrakenD's `X-KrakenD-Completed`). */
 export const COMPLETED_HEADER = 'x-mia-completed';

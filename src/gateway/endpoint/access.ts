@@ -1,6 +1,6 @@
 import type { AccessSettings, EndpointDefinition } from '../../config/sections/gateway.js';
 import { MiaRunError } from '../../errors.js';
-import { parseAcl } from '../acl/index.js';
+import { parseAcl } from '../../expressions/acl/index.js';
 import type { AccessRule } from '../auth/index.js';
 
 /** The access rules of one endpoint, compiled once: the endpoint's own, and Mia `routes:` overrides. */

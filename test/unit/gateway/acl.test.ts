@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAcl, MAX_ACL_DEPTH, type AclSubject } from '../../../src/gateway/acl/index.js';
+import { parseAcl, MAX_ACL_DEPTH, type AclSubject } from '../../../src/expressions/acl/index.js';
 
 const subject = (over: Partial<AclSubject> = {}): AclSubject => ({
   groups: [], permissions: [], user: {}, isBackoffice: false, ...over,

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
 import { ManualClock } from '../../../src/ports/manual-clock.js';
-import { parseAcl } from '../../../src/gateway/acl/index.js';
+import { parseAcl } from '../../../src/expressions/acl/index.js';
 import { createApiKeyAuthenticator } from '../../../src/gateway/auth/api-keys.js';
 import { createAuthenticator } from '../../../src/gateway/auth/authenticate.js';
 import { decide, type AccessRule, type Decision } from '../../../src/gateway/auth/decide.js';
