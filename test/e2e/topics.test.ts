@@ -156,6 +156,11 @@ for (const backend of backends) {
       assert.deepEqual(lines(lag.stdout)[1]!.split(/\s+/), [group, audit, '0', String(total), String(total + 2), '2']);
       const json = await mia(['topics', 'lag', project, '--group', group, '--format', 'json', ...topics()], dir);
       assert.deepEqual((JSON.parse(json.stdout) as { topic: string; lag: number }[]).map((r) => [r.topic, r.lag]), [[audit, 2]]);
+      // Without --group every group that committed on the bus is listed, this one among them.
+      const all = await mia(['topics', 'lag', project, '--format', 'json', ...topics()], dir);
+      assert.equal(all.code, 0, all.stderr);
+      const rows = JSON.parse(all.stdout) as { group: string; topic: string; lag: number }[];
+      assert.deepEqual(rows.filter((r) => r.group === group).map((r) => [r.topic, r.lag]), [[audit, 2]]);
     });
 
     test('list shows the declared topics with partitions and message counts', async () => {

@@ -204,6 +204,15 @@ export class EmbeddedEventBus implements EventBus {
     return result;
   }
 
+  /** Groups that have committed an offset on this bus (outside the port: `mia-run topics lag` lists them). */
+  async listGroups(): Promise<readonly string[]> {
+    const store = this.open();
+    store.root.resetReadTxn();
+    const groups = new Set<string>();
+    for (const key of store.offsets.getKeys()) groups.add(key[0]);
+    return [...groups].sort();
+  }
+
   async resetOffsets(group: string, topic: string, position: SeekPosition): Promise<void> {
     const store = this.open();
     const config = this.topic(topic);
