@@ -101,7 +101,8 @@ export function createEventStore(options: EventStoreOptions): EventStore {
   const { aggregate, store, clock, outbox, topic } = options;
   const name = `${aggregate}-events`;
   const collection = store.collection(name);
-  const transactional = store.features.has('transactions');
+  // Read per call: a MongoDB store narrows its features to what the server offers only once it has started.
+  const transactional = (): boolean => store.features.has('transactions');
 
   const scan = async (col: Pick<Collection, 'findOne'>, aggregateId: string): Promise<number> => {
     const doc = await col.findOne({ aggregateId }, { sort: { aggregateId: 1, version: -1 }, projection: { version: 1 } });
@@ -188,7 +189,7 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       });
       return outcomes;
     }
-    outcomes = transactional ? await store.withTransaction((tx) => attempt(tx, batch)) : await attempt({ collection: (n) => store.collection(n) }, batch);
+    outcomes = transactional() ? await store.withTransaction((tx) => attempt(tx, batch)) : await attempt({ collection: (n) => store.collection(n) }, batch);
     return outcomes;
   };
   const write = async (batch: readonly Request[]): Promise<Outcome[]> => {
@@ -258,7 +259,7 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     version: (aggregateId) => head(collection, aggregateId),
     append(aggregateId, events, expectedVersion, metadata = {}) {
       const request: Request = { aggregateId, events, expected: expectedVersion, metadata };
-      if (!transactional) return appendOne(request);
+      if (!transactional()) return appendOne(request);
       return new Promise<StoredEvent[]>((resolve, reject) => {
         queue.push({ request, resolve, reject });
         if (!draining) void drain();

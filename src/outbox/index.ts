@@ -77,7 +77,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
     leaseMs: options.leaseMs ?? 10_000,
     keepSentMs: options.keepSentMs ?? 86_400_000,
   });
-  const transactional = store.features.has('transactions');
+  // Read per call: a MongoDB store narrows its features to what the server offers only once it has started.
+  const transactional = (): boolean => store.features.has('transactions');
   let running = false;
   let timer: TimerHandle | null = null;
   let inFlight: Promise<number> | null = null;
@@ -133,7 +134,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   return {
     stage,
     async write(fn) {
-      if (transactional) {
+      if (transactional()) {
         await store.withTransaction(async (tx) => stage(tx, await fn(tx)));
       } else {
         // Two writes: see the module comment for what a crash in between means.
@@ -150,7 +151,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     async start() {
       if (running) return;
       running = true;
-      if (!transactional) logger.warn({ store: store.name }, 'store without transactions: outbox events are written after the business write, not atomically');
+      if (!transactional()) logger.warn({ store: store.name }, 'store without transactions: outbox events are written after the business write, not atomically');
       await store.collection(OUTBOX_COLLECTION).ensureIndexes([{ name: 'pending_by_seq', key: { sentAt: 1, seq: 1 } }]);
       await createSeqCounter(store);
       await flush();
