@@ -1,27 +1,14 @@
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { JwtDefinition } from '../../config/sections/gateway.js';
 import type { Clock } from '../../ports/clock.js';
 import { FORBIDDEN_KEYS } from '../../expressions/acl/parser.js';
 
-/** `auth.jwt` of the descriptor, after normalization. */
-export interface JwtOptions {
-  /** HS256 shared secret (exclusive with `jwksUrl`). */
-  readonly secret?: string;
-  /** RS256/ES256 keys published as a JWKS. */
-  readonly jwksUrl?: string;
-  readonly issuer?: string | readonly string[];
-  readonly audience?: string | readonly string[];
-  /** Allowed algorithms; default HS256 with a secret, RS256/ES256 (and kin) with a JWKS. */
-  readonly algorithms?: readonly string[];
-  /** Seconds of tolerated clock difference for exp/nbf/iat; default 30. */
-  readonly clockSkew?: number;
-  /** Claim holding the user id; default `sub`. Dotted paths reach nested claims. */
-  readonly userIdClaim?: string;
-  /** Claim holding the groups (a list, or a space/comma separated string); default `groups`. */
-  readonly groupsClaim?: string;
-  /** Claim holding permissions; default `permissions`. */
-  readonly permissionsClaim?: string;
-  /** Claims copied into the user properties: names, or `{ property: claimPath }`. */
-  readonly propertyClaims?: readonly string[] | Readonly<Record<string, string>>;
+/**
+ * `auth.jwt` of the descriptor (documented in `JwtDefinition`), after normalization: durations in ms, plus
+ * what the runtime supplies. Defaults: HS256 with a secret, RS256/ES256 (and kin) with a JWKS; 30 s clock
+ * skew; claims `sub`, `groups`, `permissions` (dotted paths reach nested claims); JWKS cached 10 min.
+ */
+export interface JwtOptions extends Omit<JwtDefinition, 'jwksCacheMaxAge'> {
   /** JWKS cache lifetime in ms (default 10 min); a token with an unknown `kid` refetches sooner. */
   readonly jwksCacheMaxAge?: number;
   /** Minimum ms between two JWKS fetches (default 30 s), so bad tokens cannot hammer the IdP. */
