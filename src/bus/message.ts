@@ -41,15 +41,8 @@ export function validateMessage(message: OutgoingMessage, topic: string): void {
   }
 }
 
-export interface ConsumedFields {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  readonly key: string | null;
-  readonly value: Buffer | null;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly timestamp: number;
-}
+/** The data of a consumed message, without its decoding methods. */
+export type ConsumedFields = Omit<ConsumedMessage, 'json' | 'text'>;
 
 /** A consumed message; methods live on the prototype so a batch of thousands costs no closures. */
 class Consumed implements ConsumedMessage {
