@@ -15,6 +15,7 @@ import { registerUpdateRoutes } from './routes/update-routes.js';
 import { registerWriteRoutes } from './routes/write-routes.js';
 import { registerExportRoute } from './routes/export-route.js';
 import { registerImportRoutes } from './routes/import-route.js';
+import { named } from '../http/plugin-name.js';
 
 export interface Validators {
   /** Query strings: types coerced, scalars accepted where arrays are expected. */
@@ -66,7 +67,7 @@ function lazyValidator(ajv: Ajv, schema: unknown): FastifyValidationResult {
 /** The plugin the gateway mounts under a collection's base path. */
 export function collectionPlugin(services: CollectionServices, validators: Validators): FastifyPluginAsync {
   const { model } = services;
-  return async (app: FastifyInstance) => {
+  return named(`crud:${model.name}`, async (app: FastifyInstance) => {
     app.setValidatorCompiler(({ schema, httpPart }) => lazyValidator(httpPart === 'body' ? validators.body : validators.query, schema));
     app.setSchemaErrorFormatter(formatSchemaErrors);
     installCrudErrors(app, (index) => model.uniqueFields.get(index));
@@ -95,5 +96,5 @@ export function collectionPlugin(services: CollectionServices, validators: Valid
       registerStateRoutes(app, services);
       registerImportRoutes(app, services, validators, services.limits.maxImportBytes ?? DEFAULT_IMPORT_BYTES);
     }
-  };
+  });
 }

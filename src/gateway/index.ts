@@ -6,7 +6,7 @@
  * mounted there through an implicit public endpoint.
  */
 import { dirname } from 'node:path';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { EndpointDefinition } from '../config/sections/gateway.js';
 import type { ProjectConfig } from '../config/types.js';
 import type { CapabilityContext } from '../ports/capability-context.js';
@@ -19,6 +19,7 @@ import { buildEndpoint, type BuiltEndpoint, type EndpointDeps } from './endpoint
 import { observeBreakers } from './observe.js';
 import { createStrangler, createStranglerReport, type StranglerRuntime } from './strangler/index.js';
 import { createUpstreams } from './upstreams.js';
+import { named } from '../http/plugin-name.js';
 
 export { createCredentialReader } from './credentials.js';
 
@@ -79,7 +80,7 @@ export function createGateway(ctx: CapabilityContext): Capability {
   const plugin: FastifyPluginAsync = async (app) => {
     if (stranglers.length > 0) app.get('/-/strangler', async () => createStranglerReport(stranglers));
     for (const endpoint of endpoints) {
-      await app.register(async (scope) => endpoint.mount(scope, ctx.targets), { prefix: endpoint.prefix });
+      await app.register(named(`endpoint ${endpoint.prefix}`, async (scope: FastifyInstance) => endpoint.mount(scope, ctx.targets)), { prefix: endpoint.prefix });
     }
   };
 

@@ -14,6 +14,7 @@ import { requestContext } from '../request-context.js';
 import { importFormat, parseImportFile, type RawRecord } from '../import/parse-file.js';
 import { buildDocument, type CollectionServices } from './services.js';
 import type { Validators } from '../collection-plugin.js';
+import { named } from '../../http/plugin-name.js';
 
 const MESSAGE = { message: 'File uploaded successfully' };
 
@@ -51,7 +52,9 @@ export function registerImportRoutes(app: FastifyInstance, services: CollectionS
   const { model, writer } = services;
   const schema = insertBodySchema(model);
   const properties = { ...(schema.properties as Record<string, unknown>), _id: model.idKind === 'string' ? { type: 'string', minLength: 1 } : { type: 'string', pattern: '^[0-9a-fA-F]{24}$' } };
-  const validate = validators.body.compile({ ...schema, properties });
+  // Compiled on the first import, not at start-up (a project may mount hundreds of collections).
+  let compiled: ValidateFunction | undefined;
+  const validator = (): ValidateFunction => (compiled ??= validators.body.compile({ ...schema, properties }));
   const structured = new Set([...model.fields.values()].filter((f) => ['array', 'object', 'GeoPoint', 'any'].includes(f.node.kind)).map((f) => f.name));
 
   async function documents(request: FastifyRequest): Promise<Document[]> {
@@ -60,6 +63,7 @@ export function registerImportRoutes(app: FastifyInstance, services: CollectionS
     const records: RawRecord[] = parseImportFile(upload.buffer, format, upload.fields, structured);
     const ctx = requestContext(request.headers, services.userIdHeader);
     const now = new Date(services.clock.now());
+    const validate = validator();
     return records.map((record, index) => {
       if (record === null || typeof record !== 'object' || Array.isArray(record)) throw badRequest(`(index: ${index}, /) must be object`);
       if (!validate(record)) throw badRequest(formatError(validate, index));
@@ -70,10 +74,10 @@ export function registerImportRoutes(app: FastifyInstance, services: CollectionS
   }
 
   // Its own context: the multipart plugin's hooks and request decorations stay off the other routes.
-  void app.register(async (scope) => {
+  void app.register(named(`crud:${model.name}:import`, async (scope: FastifyInstance) => {
     await scope.register(multipart, { limits: { files: 1, fileSize: maxFileBytes, fields: 10, parts: 12 }, throwFileSizeLimit: true });
     registerImport(scope);
-  });
+  }));
 
   function registerImport(scope: FastifyInstance): void {
     scope.post('/import', { config: { operation: 'import' } }, async (request, reply) => {
