@@ -17,17 +17,14 @@ import { KafkaEventBus } from '../src/adapters/bus-kafka/index.js';
 import { systemClock } from '../src/ports/clock.js';
 import type { EventBus } from '../src/ports/event-bus.js';
 import { silentLogger } from '../src/ports/logger.js';
+import { numberArg } from './lib/args.js';
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const MESSAGES = arg('messages', 50_000);
-const BATCH = arg('batch', 500);
-const RATE = arg('rate', 1000);
+const MESSAGES = numberArg('messages', 50_000);
+const BATCH = numberArg('batch', 500);
+const RATE = numberArg('rate', 1000);
 /** Publish calls awaited together (like a Kafka producer's in-flight requests); order per key still holds. */
-const INFLIGHT = arg('inflight', 4);
-const SECONDS = arg('seconds', 5);
+const INFLIGHT = numberArg('inflight', 4);
+const SECONDS = numberArg('seconds', 5);
 const PARTITIONS = 4;
 const VALUE = Buffer.alloc(1024, 'x');
 

@@ -7,7 +7,6 @@
 //        MONGODB_URL=... adds the same table on the MongoDB adapter (random database, dropped afterwards).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -22,25 +21,15 @@ import { systemClock } from '../src/ports/clock.js';
 import type { DocumentStore } from '../src/ports/document-store.js';
 import { silentLogger } from '../src/ports/logger.js';
 import { projectConfig } from '../test/helpers/project-config.js';
+import { numberArg } from './lib/args.js';
+import { autocannon, type LoadResult as Result } from './lib/autocannon.js';
 
-interface Result {
-  requests: { average: number };
-  latency: { p50: number; p99: number; average: number };
-  non2xx: number;
-  errors: number;
-}
-type Autocannon = (options: Record<string, unknown>) => Promise<Result>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const DURATION = arg('duration', 5);
-const CONNECTIONS = arg('connections', 20);
-let DOCS = arg('docs', 100_000);
+const DURATION = numberArg('duration', 5);
+const CONNECTIONS = numberArg('connections', 20);
+let DOCS = numberArg('docs', 100_000);
 /** FerretDB (the MongoDB-protocol test server) scans for most filters: its run uses fewer documents. */
-const MONGO_DOCS = arg('mongo-docs', 2_000);
+const MONGO_DOCS = numberArg('mongo-docs', 2_000);
 const CATEGORIES = 200;
 const ONLY = (() => {
   const i = process.argv.indexOf('--only');
@@ -167,7 +156,7 @@ function scenarios(ids: readonly string[], tag: string) {
   };
 }
 
-const ROUNDS = arg('rounds', 3);
+const ROUNDS = numberArg('rounds', 3);
 
 function average(results: readonly Result[]): Result {
   const mean = (f: (r: Result) => number): number => results.reduce((a, r) => a + f(r), 0) / results.length;

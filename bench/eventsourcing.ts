@@ -24,15 +24,12 @@ import { systemClock } from '../src/ports/clock.js';
 import type { DocumentStore } from '../src/ports/document-store.js';
 import { silentLogger } from '../src/ports/logger.js';
 import { projectConfig } from '../test/helpers/project-config.js';
+import { numberArg } from './lib/args.js';
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const APPENDS = arg('appends', 20_000);
-const HOT = arg('hot', 2_000);
-const EVENTS = arg('events', 10_000);
-const READS = arg('reads', 20);
+const APPENDS = numberArg('appends', 20_000);
+const HOT = numberArg('hot', 2_000);
+const EVENTS = numberArg('events', 10_000);
+const READS = numberArg('reads', 20);
 const WRITERS = 64;
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 

@@ -22,14 +22,11 @@ import { silentLogger } from '../src/ports/logger.js';
 import { metricChannel, type MetricSample } from '../src/ports/telemetry.js';
 import { createProjections } from '../src/projections/index.js';
 import { projectConfig } from '../test/helpers/project-config.js';
+import { numberArg } from './lib/args.js';
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const MESSAGES = arg('messages', 20000);
-const CUSTOMERS = arg('customers', 2000);
-const MOVES = arg('moves', 4000);
+const MESSAGES = numberArg('messages', 20000);
+const CUSTOMERS = numberArg('customers', 2000);
+const MOVES = numberArg('moves', 4000);
 const PARTITIONS = 6;
 
 const field = (name: string, source: string, cast?: string) => ({ name, source, ...(cast ? { cast } : {}) });

@@ -11,7 +11,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
 import Fastify, { type FastifyPluginAsync } from 'fastify';
 import { Pool } from 'undici';
 import { resolve } from 'node:path';
@@ -21,28 +20,18 @@ import type { createRuntime as CreateRuntime } from '../src/runtime/create-runti
 import type { Backend } from '../src/ports/lifecycle.js';
 import type { ProjectConfig } from '../src/config/types.js';
 import { projectConfig } from '../test/helpers/project-config.js';
+import { numberArg } from './lib/args.js';
+import { autocannon, type LoadResult as Result } from './lib/autocannon.js';
 
-interface Result {
-  requests: { average: number };
-  latency: { p50: number; p99: number; average: number };
-  non2xx: number;
-  errors: number;
-}
-type Autocannon = (options: Record<string, unknown>) => Promise<Result>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 // `--dist <dir>`: run the servers on compiled JavaScript (`npm run build`, or `tsc -p tsconfig.build.json
 // --outDir <dir>`) rather than on src through tsx, whose per-closure helpers inflate the gateway's cost next
 // to baselines that are compiled packages. Report numbers measured with --dist.
 const distIndex = process.argv.indexOf('--dist');
 const DIST = distIndex > 0 ? resolve(process.argv[distIndex + 1]!) : undefined;
-const DURATION = arg('duration', 3);
-const CONNECTIONS = arg('connections', 50);
-const RATE = arg('rate', 1000);
+const DURATION = numberArg('duration', 3);
+const CONNECTIONS = numberArg('connections', 50);
+const RATE = numberArg('rate', 1000);
 const KEY = 'bench-client-key';
 const policies = { timeouts: {}, retries: {}, circuitBreakers: {}, rateLimits: { lots: { requests: 10_000_000, per: 1000, key: 'client' as const } }, bulkheads: {} };
 

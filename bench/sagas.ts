@@ -18,13 +18,10 @@ import { systemClock } from '../src/ports/clock.js';
 import { silentLogger } from '../src/ports/logger.js';
 import { createSagas } from '../src/saga/index.js';
 import { projectConfig } from '../test/helpers/project-config.js';
+import { numberArg } from './lib/args.js';
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const SAGAS = arg('sagas', 2000);
-const LATENCY = arg('latency', 2000);
+const SAGAS = numberArg('sagas', 2000);
+const LATENCY = numberArg('latency', 2000);
 
 const STEPS = ['reserve', 'pay', 'ship'];
 const saga: SagaConfig = {

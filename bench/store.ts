@@ -21,18 +21,15 @@ import { MongoDocumentStore } from '../src/adapters/store-mongodb/index.js';
 import { systemClock } from '../src/ports/clock.js';
 import type { Document, DocumentStore } from '../src/ports/document-store.js';
 import { silentLogger } from '../src/ports/logger.js';
+import { numberArg } from './lib/args.js';
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const SINGLE = arg('single', 20_000);
-const DOCS = arg('docs', 100_000);
-const READS = arg('reads', 50_000);
-const QUERIES = arg('queries', 200);
-const RSS_DOCS = arg('rss', 0);
+const SINGLE = numberArg('single', 20_000);
+const DOCS = numberArg('docs', 100_000);
+const READS = numberArg('reads', 50_000);
+const QUERIES = numberArg('queries', 200);
+const RSS_DOCS = numberArg('rss', 0);
 /** Seconds each phase may take per store; a slow server (FerretDB) reports what it did in that time. */
-const BUDGET_MS = arg('budget', 20) * 1000;
+const BUDGET_MS = numberArg('budget', 20) * 1000;
 const WRITERS = 64;
 const BATCH = 1000;
 
