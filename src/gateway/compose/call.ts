@@ -1,7 +1,7 @@
 import type { Clock } from '../../ports/clock.js';
 import { createTimeout, type Call, type CallResult, type Policy } from '../../resilience/index.js';
 import type { TargetHost } from '../dispatch/target-host.js';
-import { upstreamError } from '../proxy/index.js';
+import { sendUpstream } from '../proxy/index.js';
 import type { UpstreamRoute } from '../upstreams.js';
 
 /** What one BFF call answered, body read. */
@@ -31,25 +31,12 @@ function parseBody(text: string, contentType: string | undefined): unknown {
 /** A call to an upstream through its policy stack (breaker, retries), reading the whole body. */
 export function upstreamCall(route: UpstreamRoute, request: CallRequest): Call<CallAnswer> {
   const { client } = route;
-  const inner: Call<CallAnswer> = async (ctx) => {
-    try {
-      const response = await client.pool.request({
-        origin: client.origin,
-        method: request.method as 'GET',
-        path: client.basePath + request.path,
-        headers: request.headers,
-        signal: ctx.signal,
-        headersTimeout: client.headersTimeout,
-        bodyTimeout: client.bodyTimeout,
-      });
+  const inner: Call<CallAnswer> = (ctx) =>
+    sendUpstream(client, { method: request.method, path: client.basePath + request.path, headers: request.headers }, ctx.signal, route.name, async (response) => {
       const text = await response.body.text();
       const type = response.headers['content-type'];
       return { statusCode: response.statusCode, body: parseBody(text, Array.isArray(type) ? type[0] : type) };
-    } catch (error) {
-      if (ctx.signal?.aborted) throw ctx.signal.reason;
-      throw upstreamError(error, route.name);
-    }
-  };
+    });
   return route.wrap(inner);
 }
 

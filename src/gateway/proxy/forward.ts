@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import { MiaRunError, isMiaRunError } from '../../errors.js';
 import type { CallContext, CallResult, Call, RateLimitInfo } from '../../resilience/types.js';
-import { createProxyCall, hasBody, sendError, sendProxyResult, upstreamError, type ProxyResult } from './proxy.js';
+import { createProxyCall, hasBody, sendError, sendProxyResult, type ProxyResult } from './proxy.js';
+import { upstreamError } from './upstream-client.js';
 import { hasDotSegments, type UpstreamClient } from './upstream-client.js';
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;

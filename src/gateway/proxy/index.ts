@@ -4,11 +4,14 @@ export {
   createUpstreamClient,
   rewritePath,
   hasDotSegments,
+  sendUpstream,
+  upstreamError,
+  type UpstreamRequest,
   DEFAULT_BODY_TIMEOUT,
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_HEADERS_TIMEOUT,
   type UpstreamClient,
   type UpstreamClientOptions,
 } from './upstream-client.js';
-export { createProxyCall, errorBody, errorHeaders, hasBody, sendError, sendProxyResult, upstreamError, type ProxyRequest, type ProxyResult } from './proxy.js';
+export { createProxyCall, errorBody, errorHeaders, hasBody, sendError, sendProxyResult, type ProxyRequest, type ProxyResult } from './proxy.js';
 export { forward, requestIdOf, type ForwardOptions, type ForwardOutcome } from './forward.js';

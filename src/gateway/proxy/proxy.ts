@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
-import { MiaRunError, isMiaRunError } from '../../errors.js';
+import { MiaRunError } from '../../errors.js';
 import type { Call, CallResult } from '../../resilience/types.js';
 import { clientResponseHeaders, upstreamRequestHeaders, type ForwardInfo, type OutgoingHeaders } from './headers.js';
-import type { UpstreamClient } from './upstream-client.js';
+import { sendUpstream, type UpstreamClient } from './upstream-client.js';
 
 /** What reached the upstream's door: status, headers, and a body stream not yet read. */
 export interface ProxyResult extends CallResult {
@@ -30,26 +30,6 @@ export function hasBody(headers: IncomingMessage['headers']): boolean {
   return headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
-/**
- * Maps what undici throws to the gateway's codes (gateway.md §3): timeouts → 504 MR_GW_UPSTREAM_TIMEOUT,
- * anything else that kept us from an answer (refused, reset, DNS, closed socket) → 502
- * MR_GW_UPSTREAM_UNAVAILABLE. Decided by undici's stable `code`s, never by message text.
- */
-export function upstreamError(error: unknown, upstream: string): MiaRunError {
-  if (isMiaRunError(error)) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const cause = error;
-  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) {
-    return new MiaRunError('MR_GW_UPSTREAM_TIMEOUT', `${upstream} did not answer in time (${code})`, { cause, details: { upstream, reason: code } });
-  }
-  return new MiaRunError('MR_GW_UPSTREAM_UNAVAILABLE', `${upstream} cannot be reached`, {
-    cause,
-    details: { upstream, ...(typeof code === 'string' ? { reason: code } : {}) },
-  });
-}
-
 /**
  * The innermost call of an upstream's policy stack: sends the request through the upstream's pool and
  * resolves when the response headers arrive. Bodies stream both ways with backpressure; nothing is
@@ -58,30 +38,16 @@ export function upstreamError(error: unknown, upstream: string): MiaRunError {
 export function createProxyCall(client: UpstreamClient, request: ProxyRequest, upstreamName = client.origin): Call<ProxyResult> {
   const headers = upstreamRequestHeaders(request.headers, request);
   return async (ctx) => {
-    try {
-      const response = await client.pool.request({
-        origin: client.origin,
-        method: request.method as 'GET',
-        path: request.path,
-        headers,
-        body: request.body,
-        signal: ctx.signal,
-        headersTimeout: client.headersTimeout,
-        bodyTimeout: client.bodyTimeout,
-      });
-      const body = response.body;
-      return {
-        statusCode: response.statusCode,
-        headers: response.headers,
-        body: body as unknown as Readable,
-        // dump() reads a small unread body to the end so the keep-alive connection is reused (a large one
-        // is cut); a bare destroy() would make undici emit an unhandled "Request aborted" error.
-        dispose: () => void body.dump().catch(() => {}),
-      };
-    } catch (error) {
-      if (ctx.signal?.aborted) throw ctx.signal.reason;
-      throw upstreamError(error, upstreamName);
-    }
+    const response = await sendUpstream(client, { method: request.method, path: request.path, headers, body: request.body }, ctx.signal, upstreamName, (r) => r);
+    const body = response.body;
+    return {
+      statusCode: response.statusCode,
+      headers: response.headers,
+      body: body as unknown as Readable,
+      // dump() reads a small unread body to the end so the keep-alive connection is reused (a large one
+      // is cut); a bare destroy() would make undici emit an unhandled "Request aborted" error.
+      dispose: () => void body.dump().catch(() => {}),
+    };
   };
 }
 

@@ -1,4 +1,6 @@
-import { Pool } from 'undici';
+import type { Readable } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
+import { MiaRunError, isMiaRunError } from '../../errors.js';
 
 /** Defaults of gateway.md §3: undici's own 300 s header/body timeouts must never apply. */
 export const DEFAULT_CONNECT_TIMEOUT = 5_000;
@@ -71,4 +73,64 @@ export function rewritePath(requestUrl: string, matchedPrefix: string, rewrite: 
 export function hasDotSegments(requestUrl: string): boolean {
   const path = requestUrl.split('?', 1)[0]!;
   return /(?:^|\/)(?:\.|%2e){1,2}(?:\/|%2f|$)/i.test(path);
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/**
+ * Maps what undici throws to the gateway's codes (gateway.md §3): timeouts → 504 MR_GW_UPSTREAM_TIMEOUT,
+ * anything else that kept us from an answer (refused, reset, DNS, closed socket) → 502
+ * MR_GW_UPSTREAM_UNAVAILABLE. Decided by undici's stable `code`s, never by message text.
+ */
+export function upstreamError(error: unknown, upstream: string): MiaRunError {
+  if (isMiaRunError(error)) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const cause = error;
+  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) {
+    return new MiaRunError('MR_GW_UPSTREAM_TIMEOUT', `${upstream} did not answer in time (${code})`, { cause, details: { upstream, reason: code } });
+  }
+  return new MiaRunError('MR_GW_UPSTREAM_UNAVAILABLE', `${upstream} cannot be reached`, {
+    cause,
+    details: { upstream, ...(typeof code === 'string' ? { reason: code } : {}) },
+  });
+}
+
+
+/** What the gateway sends to an upstream; `path` is the full path and query on the upstream. */
+export interface UpstreamRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body?: Readable | Buffer | string | null;
+}
+
+/**
+ * Sends one request through the upstream's pool with its explicit timeouts and hands the response to
+ * `read` (which may read the whole body, or return the response to stream it later). The signal cancels it
+ * (its reason is rethrown); any other failure while sending or reading becomes `upstreamError`. Proxying,
+ * strangler calls and BFF calls all go through here.
+ */
+export async function sendUpstream<T>(
+  client: UpstreamClient,
+  request: UpstreamRequest,
+  signal: AbortSignal | undefined,
+  upstreamName: string,
+  read: (response: Dispatcher.ResponseData) => T | Promise<T>,
+): Promise<T> {
+  try {
+    const response = await client.pool.request({
+      origin: client.origin,
+      method: request.method as Dispatcher.HttpMethod,
+      path: request.path,
+      headers: request.headers,
+      body: request.body ?? null,
+      signal,
+      headersTimeout: client.headersTimeout,
+      bodyTimeout: client.bodyTimeout,
+    });
+    return await read(response);
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw upstreamError(error, upstreamName);
+  }
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { MiaRunError } from '../../errors.js';
 import type { Call, CallResult } from '../../resilience/index.js';
-import { upstreamError, upstreamRequestHeaders } from '../proxy/index.js';
+import { sendUpstream, upstreamRequestHeaders } from '../proxy/index.js';
 import type { UpstreamRoute } from '../upstreams.js';
 
 /** A whole answer, body read: what shadow traffic compares. */
@@ -43,24 +43,11 @@ export function bufferedUpstreamCall(route: UpstreamRoute, request: BufferedRequ
   });
   delete headers['content-length'];
   if (request.body) headers['content-length'] = String(request.body.length);
-  const call: Call<BufferedAnswer> = async (ctx) => {
-    try {
-      const response = await client.pool.request({
-        origin: client.origin,
-        method: (req.method ?? 'GET') as 'GET',
-        path: request.path,
-        headers,
-        body: request.body,
-        signal: ctx.signal,
-        headersTimeout: client.headersTimeout,
-        bodyTimeout: client.bodyTimeout,
-      });
-      const body = Buffer.from(await response.body.arrayBuffer());
-      return { statusCode: response.statusCode, headers: response.headers, body };
-    } catch (error) {
-      if (ctx.signal?.aborted) throw ctx.signal.reason;
-      throw upstreamError(error, route.name);
-    }
-  };
+  const call: Call<BufferedAnswer> = (ctx) =>
+    sendUpstream(client, { method: req.method ?? 'GET', path: request.path, headers, body: request.body }, ctx.signal, route.name, async (response) => ({
+      statusCode: response.statusCode,
+      headers: response.headers,
+      body: Buffer.from(await response.body.arrayBuffer()),
+    }));
   return route.wrap(call);
 }
