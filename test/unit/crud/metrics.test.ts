@@ -4,7 +4,7 @@ import { after, it } from 'node:test';
 import type { MetricSample } from '../../../src/ports/telemetry.js';
 import { crudApp } from '../../helpers/crud-app.js';
 import { book, booksCollection } from '../../helpers/crud-books.js';
-import { createMemoryStore } from '../../helpers/crud-memory-store.js';
+import { embeddedStore } from '../../helpers/crud-stores.js';
 
 const samples: MetricSample[] = [];
 const listener = (message: unknown): void => void samples.push(message as MetricSample);
@@ -12,10 +12,12 @@ diagnosticsChannel.subscribe('mia-run:crud:metric', listener);
 after(() => diagnosticsChannel.unsubscribe('mia-run:crud:metric', listener));
 
 it('counts requests per collection, operation and status, and observes their duration', async () => {
-  const t = await crudApp(createMemoryStore(), [booksCollection]);
+  const store = await embeddedStore.create();
+  const t = await crudApp(store, [booksCollection]);
   await t.app.inject({ method: 'POST', url: '/books', payload: book(1) });
   await t.app.inject({ url: '/books/000000000000000000000000' });
   await t.close();
+  await embeddedStore.destroy(store);
   const counters = samples.filter((s) => s.name === 'requests').map((s) => s.labels);
   assert.deepEqual(counters, [
     { collection: 'books', operation: 'insert_or_update', status: '200' },
