@@ -9,7 +9,7 @@ import type { Backend } from '../../ports/lifecycle.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createBackendRegistry, storeKind } from '../../runtime/registry.js';
 import type { Action } from '../command.js';
-import { formatDiagnostic } from '../format/text.js';
+import { formatDiagnostic, formatError } from '../format/text.js';
 
 interface RebuildOptions {
   readonly dataDir?: string;
@@ -55,7 +55,7 @@ export const rebuildAction: Action = async ({ args, options, io }) => {
     return 0;
   } catch (err) {
     if (!isMiaRunError(err)) throw err;
-    io.stderr(`mia-run: error ${err.code}: ${err.message}${err.hint === undefined ? '' : `; ${err.hint}`}\n`);
+    io.stderr(`${formatError(err)}\n`);
     return 1;
   } finally {
     await store?.close();

@@ -9,7 +9,7 @@
 import type { Diagnostic } from '../../config/types.js';
 import { loadProject } from '../../config/load-project.js';
 import type { Action, CliIo } from '../command.js';
-import { formatDiagnostic } from '../format/text.js';
+import { formatDiagnostic, formatError } from '../format/text.js';
 import { isMiaRunError } from '../../errors.js';
 import { createRuntime, type Runtime } from '../../runtime/create-runtime.js';
 import { createLogger } from '../../runtime/logger.js';
@@ -99,6 +99,6 @@ export async function runCommand(file: string, options: RunOptions, io: CliIo): 
 
 function reportStartError(io: CliIo, err: unknown): number {
   if (!isMiaRunError(err)) throw err;
-  io.stderr(`mia-run: error ${err.code}: ${err.message}${err.hint === undefined ? '' : `; ${err.hint}`}\n`);
+  io.stderr(`${formatError(err)}\n`);
   return 1;
 }

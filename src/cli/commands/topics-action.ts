@@ -15,7 +15,7 @@ import type { EventBus, PartitionLag } from '../../ports/event-bus.js';
 import { createLogger } from '../../runtime/logger.js';
 import { listGroups, openBus } from '../../runtime/open-bus.js';
 import type { Action, CliIo } from '../command.js';
-import { formatDiagnostic } from '../format/text.js';
+import { formatDiagnostic, formatError } from '../format/text.js';
 import { consumeTopic, produceTopic } from './topics-stream.js';
 
 interface CommonOptions {
@@ -38,7 +38,7 @@ async function withBus(file: string, options: CommonOptions, io: CliIo, work: (b
     return await work(bus, config);
   } catch (err) {
     if (!isMiaRunError(err)) throw err;
-    io.stderr(`mia-run: error ${err.code}: ${err.message}${err.hint === undefined ? '' : `; ${err.hint}`}\n`);
+    io.stderr(`${formatError(err)}\n`);
     return 1;
   } finally {
     await bus?.close();

@@ -3,6 +3,7 @@
  * (a diagnostic with no file position starts with `mia-run:`; the root path prints as `(root)`).
  */
 import type { Diagnostic } from '../../config/types.js';
+import type { MiaRunError } from '../../errors.js';
 import { countBySeverity, type FileReport } from './report.js';
 
 // One problem, one line: tools split the output on newlines.
@@ -12,6 +13,11 @@ export function formatDiagnostic(d: Diagnostic): string {
   const where = d.position === undefined ? 'mia-run:' : `${d.position.file}:${d.position.line}:${d.position.col}`;
   const hint = d.hint === undefined ? '' : `; ${oneLine(d.hint)}`;
   return `${where} ${d.severity} ${d.code} ${d.path === '' ? '(root)' : d.path}: ${oneLine(d.message)}${hint}`;
+}
+
+/** A user-fixable error that stopped a command: `mia-run: error CODE: message; hint`. */
+export function formatError(err: MiaRunError): string {
+  return `mia-run: error ${err.code}: ${oneLine(err.message)}${err.hint === undefined ? '' : `; ${oneLine(err.hint)}`}`;
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
