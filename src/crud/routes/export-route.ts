@@ -1,7 +1,8 @@
 /**
  * `GET /export` (crud-api.md §2): the list query without the page limit, streamed with backpressure in the
  * format the `Accept` header asks for: NDJSON (none, `*` / `*`, `application/x-ndjson`), a JSON array
- * (`application/json`) or CSV (`text/csv`, header row first with `_id` as first column).
+ * (`application/json`), CSV (`text/csv`, header row first with `_id` as first column) or XLSX (the
+ * spreadsheet MIME types, same columns as CSV with typed cells).
  */
 import { Readable } from 'node:stream';
 import { ObjectId } from 'bson';
@@ -12,10 +13,11 @@ import { MiaRunError } from '../../errors.js';
 import { querySchema } from '../model/query-schema.js';
 import type { QueryString } from '../query/read-plan.js';
 import { parseJsonParam, requestContext } from '../request-context.js';
+import { XLSX_CONTENT_TYPE, XLSX_TYPES, xlsxStream } from '../export/xlsx.js';
 import { startRead } from './reader.js';
 import { createSerializer, type CollectionServices } from './services.js';
 
-type Format = 'ndjson' | 'json' | 'csv';
+type Format = 'ndjson' | 'json' | 'csv' | 'xlsx';
 
 const FORMATS: Readonly<Record<string, Format>> = {
   '*/*': 'ndjson',
@@ -24,12 +26,14 @@ const FORMATS: Readonly<Record<string, Format>> = {
   'application/ndjson': 'ndjson',
   'application/json': 'json',
   'text/csv': 'csv',
+  ...Object.fromEntries(XLSX_TYPES.map((t) => [t, 'xlsx'] as const)),
 };
 
 const CONTENT_TYPES: Readonly<Record<Format, string>> = {
   ndjson: 'application/x-ndjson',
   json: 'application/json',
   csv: 'text/csv',
+  xlsx: XLSX_CONTENT_TYPE,
 };
 
 /** The export format for an `Accept` header; throws 406 when none of its types is supported. */
@@ -80,6 +84,12 @@ export function registerExportRoute(app: FastifyInstance, services: CollectionSe
     const columns = typeof query._p === 'string'
       ? ['_id', ...query._p.split(',').map((s) => s.trim()).filter((s) => s !== '' && s !== '_id' && model.fields.has(s) && (ctx.readColumns?.has(s) ?? true))]
       : ['_id', ...[...model.fields.keys()].filter((k) => k !== '_id' && (ctx.readColumns?.has(k) ?? true))];
+    if (format === 'xlsx') {
+      const rows = (async function* (): AsyncGenerator<Record<string, unknown>> {
+        for await (const doc of read.cursor as AsyncIterable<Document>) yield serialize(doc, read.extraKeys);
+      })();
+      return reply.type(CONTENT_TYPES.xlsx).header('content-disposition', `attachment; filename="${model.name}.xlsx"`).send(xlsxStream(model.name, columns, rows));
+    }
     async function* lines(): AsyncGenerator<string> {
       let first = true;
       if (format === 'json') yield '[';
