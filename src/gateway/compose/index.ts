@@ -4,7 +4,7 @@ import { parseDuration } from '../../config/units.js';
 import { MiaRunError, isMiaRunError } from '../../errors.js';
 import type { Clock } from '../../ports/clock.js';
 import { createMetricEmitter } from '../../ports/telemetry.js';
-import type { Call, Policy } from '../../resilience/index.js';
+import { createTimeout, type Call, type CallResult, type Policy } from '../../resilience/index.js';
 import type { IdentityHeaderNames } from '../auth/index.js';
 import { findTarget, notServedError, targetOf } from '../dispatch/in-process.js';
 import { createTargetHost, type TargetHost } from '../dispatch/target-host.js';
@@ -16,6 +16,8 @@ import { callDependencies, findCycle, parseTemplate, pathParams, readPath, type 
 /** Header telling whether every call of a composed answer succeeded (KrakenD's `X-KrakenD-Completed`). */
 export const COMPLETED_HEADER = 'x-mia-completed';
 const DEFAULT_CALL_TIMEOUT = 10_000;
+/** Whole-composition deadline when the endpoint declares no `timeout` (a chain of dependent calls adds up). */
+export const DEFAULT_COMPOSE_TIMEOUT = 30_000;
 
 interface PlannedCall {
   readonly definition: ComposeCallDefinition;
@@ -30,6 +32,11 @@ interface PlannedCall {
 }
 
 type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: MiaRunError };
+
+/** What the composition as a whole produced, as a call result so the endpoint's timeout policy can wrap it. */
+interface Composition extends CallResult {
+  readonly results: Map<string, Outcome>;
+}
 
 export interface ComposeDeps extends EndpointDeps {
   readonly clock: Clock;
@@ -71,12 +78,18 @@ export function createCompose(definition: EndpointDefinition, deps: ComposeDeps)
     const template = parseTemplate(c.call.path ?? (c.call.id === undefined ? '/' : `/${c.call.id}`));
     const { dependsOn, unknown } = callDependencies(template, names, params);
     if (unknown.length > 0) throw new MiaRunError('MR_CONFIG_UNKNOWN_REF', `endpoint ${definition.basePath}: call "${c.name}" reads {${unknown[0]}}, which is neither a call nor a path parameter`);
-    const timeoutMs = c.timeout === undefined ? (endpointDefault.ms ?? DEFAULT_CALL_TIMEOUT) : (parseDuration(c.timeout) ?? DEFAULT_CALL_TIMEOUT);
+    const timeoutMs = c.timeout === undefined ? DEFAULT_CALL_TIMEOUT : (parseDuration(c.timeout) ?? DEFAULT_CALL_TIMEOUT);
     return { definition: c, name: c.name, template, dependsOn, deadline: deadline(timeoutMs, deps.clock, c.name), method: c.call.method ?? 'GET' };
   });
   const cycle = findCycle(new Map(calls.map((c) => [c.name, c.dependsOn])));
   if (cycle) throw new MiaRunError('MR_CONFIG_INVALID_VALUE', `endpoint ${definition.basePath}: compose calls depend on each other in a cycle: ${cycle.join(' -> ')}`);
   const byName = new Map(calls.map((c) => [c.name, c]));
+  // The endpoint's timeout bounds the whole composition (every call and every dependent chain); each call
+  // keeps its own deadline inside it. A named timeout policy works as well as an inline duration.
+  const overall: Policy =
+    endpointDefault.names.length > 0
+      ? deps.policies.resolve(endpointDefault.names).policies[0]!
+      : createTimeout({ ms: endpointDefault.ms ?? DEFAULT_COMPOSE_TIMEOUT, clock: deps.clock, name: `endpoint ${definition.basePath}` });
 
   // Upstream routes are built now (start-up); in-process hosts when the targets are known (mount).
   for (const call of calls) {
@@ -89,7 +102,8 @@ export function createCompose(definition: EndpointDefinition, deps: ComposeDeps)
   const hosts: TargetHost[] = [];
   const metrics = createMetricEmitter('gateway');
 
-  const run = async (request: FastifyRequest): Promise<{ results: Map<string, Outcome> }> => {
+  /** Runs every call; `finished` receives the name of each call that settled before the deadline. */
+  const run = async (request: FastifyRequest, signal: AbortSignal | undefined, finished: Set<string>): Promise<Composition> => {
     const headers: Record<string, string> = { 'x-request-id': request.id };
     for (const name of Object.values(deps.identityNames)) {
       const value = request.raw.headers[name];
@@ -113,7 +127,7 @@ export function createCompose(definition: EndpointDefinition, deps: ComposeDeps)
           const path = call.template.render((ref) => (ref.length === 1 && params.has(ref[0]!) ? requestParams[ref[0]!] : readPath(upstreamResults.get(ref[0]!), ref.slice(1))));
           if (call.invoke === undefined) throw new MiaRunError('MR_INTERNAL', `call "${call.name}" has no dispatch`);
           const guarded = call.deadline(call.invoke({ method: call.method, path, headers }));
-          const answer = await guarded({ method: call.method });
+          const answer = await guarded({ method: call.method, ...(signal ? { signal } : {}) });
           return answer.statusCode >= 400 ? { ok: false, error: statusError(call.name, answer) } : { ok: true, value: answer.body };
         } catch (error) {
           if (isMiaRunError(error)) return { ok: false, error };
@@ -121,15 +135,32 @@ export function createCompose(definition: EndpointDefinition, deps: ComposeDeps)
           return { ok: false, error: new MiaRunError('MR_GW_COMPOSE_FAILED', `call "${call.name}": ${message}`, { details: { call: call.name } }) };
         }
       })();
+      // A call cut short by the overall deadline did not finish: only earlier settlements count.
+      void pending.then(() => signal?.aborted || finished.add(call.name));
       outcomes.set(call.name, pending);
       return pending;
     };
     const settled = await Promise.all(calls.map(settle));
-    return { results: new Map(calls.map((c, i) => [c.name, settled[i]!])) };
+    return { statusCode: 200, results: new Map(calls.map((c, i) => [c.name, settled[i]!])) };
+  };
+
+  const compose = async (request: FastifyRequest): Promise<Map<string, Outcome>> => {
+    const finished = new Set<string>();
+    try {
+      const { results } = await overall<Composition>((ctx) => run(request, ctx.signal, finished))({ method: request.method });
+      return results;
+    } catch (error) {
+      if (!isMiaRunError(error) || error.code !== 'MR_GW_UPSTREAM_TIMEOUT') throw error;
+      const unfinished = calls.filter((c) => !finished.has(c.name)).map((c) => c.name);
+      const ms = error.details?.timeoutMs;
+      throw new MiaRunError('MR_GW_UPSTREAM_TIMEOUT', `the composition did not finish within ${String(ms)} ms; unfinished calls: ${unfinished.map((n) => `"${n}"`).join(', ')}`, {
+        details: { unfinished, timeoutMs: ms },
+      });
+    }
   };
 
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-    const { results } = await run(request);
+    const results = await compose(request);
     const answer: Record<string, unknown> = {};
     const errors: Record<string, { statusCode: number; code: string; message: string }> = {};
     let succeeded = 0;
