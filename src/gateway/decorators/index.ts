@@ -37,6 +37,16 @@ export function overriddenBody(request: FastifyRequest): unknown {
   return (request as Decorated)[OVERRIDDEN] ? request.body : undefined;
 }
 
+/**
+ * The request body to send on after the `pre` hooks: the one a hook replaced (JSON unless it is a string),
+ * else the buffered original; null when there is none.
+ */
+export function bodyToSend(request: FastifyRequest): Buffer | null {
+  const replaced = overriddenBody(request);
+  if (replaced !== undefined) return Buffer.from(typeof replaced === 'string' ? replaced : JSON.stringify(replaced));
+  return Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : null;
+}
+
 function requestView(request: FastifyRequest): Record<string, unknown> {
   return { method: request.method, path: request.url.split('?', 1)[0], headers: request.headers, query: request.query, body: bodyValue(request.body) };
 }

@@ -9,12 +9,13 @@ import { findTarget, notServedError, targetOf } from '../dispatch/in-process.js'
 import { createTargetHost, type TargetHost } from '../dispatch/target-host.js';
 import { normalizeRoutePath, segmentCount, splitPath } from '../endpoint/access.js';
 import { passThroughBodies, type DispatchMounter } from '../endpoint/build-endpoint.js';
+import { bodyToSend, hasDecorators } from '../decorators/index.js';
 import { identityOf } from '../endpoint/guard.js';
 import { clientResponseHeaders, forward, rewritePath, sendError } from '../proxy/index.js';
 import type { UpstreamRoute } from '../upstreams.js';
 import { bufferedUpstreamCall, readBody, type BufferedAnswer } from './buffered.js';
 import { compareAnswers } from './diff.js';
-import { chooseSide } from './split.js';
+import { chooseSide, type SideChoice } from './split.js';
 import { RouteStats } from './stats.js';
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
@@ -66,6 +67,9 @@ export function createStrangler(definition: EndpointDefinition, deps: StranglerD
   const metrics = createMetricEmitter('gateway');
   const inFlight = new Set<Promise<void>>();
   const hosts: TargetHost[] = [];
+  // Post and catch decorators read and may replace the answer: with decorators, every answer is buffered
+  // and sent through the reply (so the hooks run) instead of streamed on the hijacked socket.
+  const decorated = hasDecorators(definition.decorators);
 
   const routes: CompiledRoute[] = strangler.routes.map((r) => {
     const wildcard = r.path.endsWith('*');
@@ -119,23 +123,8 @@ export function createStrangler(definition: EndpointDefinition, deps: StranglerD
     return { statusCode: response.statusCode, headers: response.headers as BufferedAnswer['headers'], body: response.rawPayload };
   }
 
-  async function shadow(route: CompiledRoute, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    reply.hijack();
-    const res = reply.raw;
-    let body: Buffer | null;
-    let answer: BufferedAnswer;
-    try {
-      body = await readBody(request.raw, deps.server.bodyLimit);
-      const path = rewritePath(request.raw.url ?? '/', '', undefined, legacy.client.basePath);
-      answer = await bufferedUpstreamCall(legacy, { req: request.raw, path, body, requestId: request.id, protocol: request.protocol })({ method: request.method });
-    } catch (error) {
-      sendError(res, isMiaRunError(error) ? error : new MiaRunError('MR_GW_UPSTREAM_UNAVAILABLE', String(error)), request.id);
-      return;
-    }
-    route.stats.servedByLegacy++;
-    res.writeHead(answer.statusCode, { ...clientResponseHeaders(answer.headers, request.id), 'content-length': String(answer.body.length) });
-    res.end(answer.body);
-    // The copy goes out after legacy answered: it never delays or changes the caller's answer.
+  /** Replays the request to the new target and compares its answer with legacy's, off the caller's path. */
+  function compareLater(route: CompiledRoute, request: FastifyRequest, body: Buffer | null, answer: BufferedAnswer): void {
     const comparison = (async () => {
       try {
         const candidate = await candidateAnswer(route, request, body);
@@ -159,6 +148,58 @@ export function createStrangler(definition: EndpointDefinition, deps: StranglerD
     })();
     inFlight.add(comparison);
     void comparison.finally(() => inFlight.delete(comparison));
+  }
+
+  function legacyAnswer(request: FastifyRequest, body: Buffer | null): Promise<BufferedAnswer> {
+    const path = rewritePath(request.raw.url ?? '/', '', undefined, legacy.client.basePath);
+    return bufferedUpstreamCall(legacy, { req: request.raw, path, body, requestId: request.id, protocol: request.protocol })({
+      method: request.method,
+      ...(body ? { retryable: false } : {}),
+    });
+  }
+
+  /** The handler with decorators: bodies read (a pre hook may have replaced it), answers sent through the reply. */
+  const decoratedHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const body = bodyToSend(request);
+    const relative = splitPath(request.url.split('?', 1)[0]!, baseSegments)[1];
+    const route = routes.find((r) => matches(r, relative));
+    let answer: BufferedAnswer;
+    if (route === undefined) {
+      legacyRequests++;
+      answer = await legacyAnswer(request, body);
+    } else if (route.definition.mode === 'shadow') {
+      answer = await legacyAnswer(request, body);
+      route.stats.servedByLegacy++;
+      compareLater(route, request, body, answer);
+    } else {
+      const choice: SideChoice = route.definition.mode === 'serve' ? { side: 'new' } : chooseSide(route.definition, route.weight, request, identityOf(request));
+      if (choice.setCookie) reply.header('set-cookie', choice.setCookie);
+      if (choice.side === 'new') route.stats.servedByNew++;
+      else route.stats.servedByLegacy++;
+      answer = choice.side === 'new' ? await candidateAnswer(route, request, body) : await legacyAnswer(request, body);
+    }
+    const headers = clientResponseHeaders(answer.headers, request.id);
+    delete headers['content-length'];
+    return reply.code(answer.statusCode).headers(headers).send(answer.body);
+  };
+
+  async function shadow(route: CompiledRoute, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    reply.hijack();
+    const res = reply.raw;
+    let body: Buffer | null;
+    let answer: BufferedAnswer;
+    try {
+      body = await readBody(request.raw, deps.server.bodyLimit);
+      answer = await legacyAnswer(request, body);
+    } catch (error) {
+      sendError(res, isMiaRunError(error) ? error : new MiaRunError('MR_GW_UPSTREAM_UNAVAILABLE', String(error)), request.id);
+      return;
+    }
+    route.stats.servedByLegacy++;
+    res.writeHead(answer.statusCode, { ...clientResponseHeaders(answer.headers, request.id), 'content-length': String(answer.body.length) });
+    res.end(answer.body);
+    // The copy goes out after legacy answered: it never delays or changes the caller's answer.
+    compareLater(route, request, body, answer);
   }
 
   const handler: Handler = async (request, reply) => {
@@ -192,6 +233,14 @@ export function createStrangler(definition: EndpointDefinition, deps: StranglerD
       }
       route.host = createTargetHost(plugin, prefix + route.literal, deps.server.bodyLimit);
       hosts.push(route.host);
+    }
+    if (decorated) {
+      const bodyLimit = deps.server.bodyLimit;
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, raw, done) => done(null, raw));
+      scope.all('/', decoratedHandler);
+      scope.all('/*', decoratedHandler);
+      return;
     }
     passThroughBodies(scope);
     scope.all('/', handler);
