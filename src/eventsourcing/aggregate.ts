@@ -39,6 +39,10 @@ export interface Aggregate {
   append(id: string, events: readonly { readonly type: string; readonly data: unknown }[], expectedVersion: number | undefined, metadata?: EventMetadata): Promise<readonly StoredEvent[]>;
   /** Current state from the snapshot and the tail; null when the aggregate has no events. */
   load(id: string, options?: { readonly useSnapshot?: boolean }): Promise<AggregateState | null>;
+  /** The events a command with this id (`Idempotency-Key`) stored on `id`, if any. */
+  findCommand(id: string, commandId: string): Promise<readonly StoredEvent[] | undefined>;
+  /** A copy of the declared initial state (the state of an aggregate without events). */
+  initialState(): State;
   /** A stored event with its data upcast to the current schema version. */
   upcastEvent(event: FoldEvent): FoldEvent;
   ensureIndexes(): Promise<void>;
@@ -136,5 +140,7 @@ export function createAggregate(options: AggregateOptions): Aggregate {
       return stored;
     },
     load: (id, opts) => load(id, opts?.useSnapshot ?? true),
+    findCommand: (id, commandId) => events.findCommand(id, commandId),
+    initialState: () => structuredClone(config.state?.initial ?? {}) as State,
   };
 }

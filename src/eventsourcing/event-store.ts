@@ -51,6 +51,8 @@ export interface EventStore {
    * `metadata.commandId` already stored for this aggregate, resolves with that command's events instead.
    */
   append(aggregateId: string, events: readonly NewEvent[], expectedVersion: number | undefined, metadata?: EventMetadata): Promise<readonly StoredEvent[]>;
+  /** The events stored by the command `commandId` on this aggregate, if any. */
+  findCommand(aggregateId: string, commandId: string): Promise<StoredEvent[] | undefined>;
   /** Events with `from <= version <= to` in version order (stored data, not upcast). */
   read(aggregateId: string, from: number, to?: number, limit?: number): AsyncIterable<StoredEvent>;
   /** Every event of every aggregate, by aggregate then version (rebuilds). */
@@ -257,6 +259,7 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       ]);
     },
     version: (aggregateId) => head(collection, aggregateId),
+    findCommand: (aggregateId, commandId) => previousCommand(collection, aggregateId, commandId),
     append(aggregateId, events, expectedVersion, metadata = {}) {
       const request: Request = { aggregateId, events, expected: expectedVersion, metadata };
       if (!transactional()) return appendOne(request);

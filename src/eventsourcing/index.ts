@@ -13,7 +13,9 @@ import { isDocumentStore, type DocumentStore } from '../ports/document-store.js'
 import type { EventBus, Subscription } from '../ports/event-bus.js';
 import type { Capability } from '../ports/lifecycle.js';
 import { createOutbox, type Outbox } from '../outbox/index.js';
+import { Ajv } from 'ajv';
 import { createAggregate, type Aggregate } from './aggregate.js';
+import { createCommand, type Command, type CommandHandler } from './commands.js';
 import { createEventStore, type EventStore } from './event-store.js';
 import { compileFold, type Fold } from './fold.js';
 import { loadHook } from './hooks.js';
@@ -24,6 +26,7 @@ import { compileUpcaster, type UpcastHook } from './upcast.js';
 export { createAggregate, type Aggregate, type AggregateState } from './aggregate.js';
 export { createEventStore, type EventStore, type StoredEvent } from './event-store.js';
 export { compileFold, type Fold, type FoldEvent } from './fold.js';
+export type { CommandContext, CommandHandler, DecidedEvent } from './commands.js';
 export { createReadModel, type ReadModel } from './read-model.js';
 
 export interface EventSourcingOptions {
@@ -41,11 +44,13 @@ interface Wired {
   readonly events: EventStore;
   aggregate?: Aggregate;
   readModels: ReadModel[];
+  commands: Map<string, Command>;
 }
 
 async function compile(w: Wired, baseDir: string, ctx: CapabilityContext): Promise<void> {
   const { config, name } = w;
   w.readModels = [];
+  w.commands.clear();
   const upcastHooks = new Map<string, UpcastHook>();
   for (const [type, def] of Object.entries(config.events)) {
     for (const u of def.upcasters ?? []) if (u.hook !== undefined) upcastHooks.set(`${type}:${u.from}`, await loadHook<UpcastHook>(u.hook, baseDir, `upcaster of ${name}.${type} from ${u.from}`));
@@ -55,6 +60,12 @@ async function compile(w: Wired, baseDir: string, ctx: CapabilityContext): Promi
   const stateFold: Fold = config.state?.reducer === undefined ? compileFold(config.state?.on ?? {}, initial) : await hookFold(config.state.reducer, initial, baseDir, `reducer of ${name}`);
   const aggregate = createAggregate({ name, config, events: w.events, snapshots: w.store.collection(`${name}-snapshots`), fold: stateFold, upcast, logger: ctx.logger.child({ aggregate: name }) });
   w.aggregate = aggregate;
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  for (const [command, definition] of Object.entries(config.commands ?? {})) {
+    const handler = definition.handler === undefined ? undefined : await loadHook<CommandHandler>(definition.handler, baseDir, `handler of command ${name}.${command}`);
+    const eventSchema = definition.emits === undefined ? undefined : config.events[definition.emits]?.schema;
+    w.commands.set(command, createCommand({ name: command, definition, aggregate, ajv, ...(handler === undefined ? {} : { handler }), ...(eventSchema === undefined ? {} : { eventSchema }) }));
+  }
   for (const model of config.readModels ?? []) {
     const fold = model.reduce === undefined ? compileFold(model.on ?? {}, model.initial ?? {}) : await hookFold(model.reduce, null, baseDir, `read model ${model.name}`);
     w.readModels.push(createReadModel({ name: model.name, aggregate: name, collection: w.store.collection(model.collection ?? model.name), events: w.events, fold, upcast: aggregate.upcastEvent, clock: ctx.clock }));
@@ -95,13 +106,18 @@ export function createEventSourcing(ctx: CapabilityContext, options: EventSourci
       }
     }
     const events = createEventStore({ aggregate: name, store, clock: ctx.clock, ...(outbox === undefined ? {} : { outbox, topic: config.publish?.topic ?? '' }) });
-    const w: Wired = { name, config, store, events, readModels: [] };
+    const w: Wired = { name, config, store, events, readModels: [], commands: new Map() };
     wired.push(w);
     const resolve = (): Aggregate => {
       if (w.aggregate === undefined) throw new MiaRunError('MR_RUNTIME_NOT_READY', `aggregate "${name}" is not started yet`);
       return w.aggregate;
     };
-    routes.set(name, aggregateRoutes(resolve, () => events, () => w.readModels));
+    const command = (commandName: string): Command => {
+      const found = w.commands.get(commandName);
+      if (found === undefined) throw new MiaRunError('MR_RUNTIME_NOT_READY', `aggregate "${name}" is not started yet`);
+      return found;
+    };
+    routes.set(name, aggregateRoutes(resolve, () => events, () => w.readModels, { names: Object.keys(config.commands ?? {}), get: command }));
   }
 
   const subscriptions: Subscription[] = [];
@@ -151,7 +167,7 @@ export async function rebuildReadModel(ctx: CapabilityContext, readModel: string
   const [name, config] = owner;
   const store = ctx.stores.get(config.database ?? 'default');
   if (store === undefined || !isDocumentStore(store)) throw new MiaRunError('MR_RUNTIME_START', `aggregate "${name}": its database is not a document store`);
-  const w: Wired = { name, config, store, events: createEventStore({ aggregate: name, store, clock: ctx.clock }), readModels: [] };
+  const w: Wired = { name, config, store, events: createEventStore({ aggregate: name, store, clock: ctx.clock }), readModels: [], commands: new Map() };
   await compile(w, dirname(ctx.config.sourceFile), ctx);
   const model = w.readModels.find((m) => m.name === readModel);
   if (model === undefined) throw new MiaRunError('MR_CONFIG_UNKNOWN_REF', `"${readModel}" is not a read model`);

@@ -5,6 +5,8 @@
  * - `POST /:id/events` `{ type, payload, expectedVersion? }` (or `If-Match: "<n>"`) → 201 for the first
  *   event, else 200, `{ aggregateId, version, events: [{ type, version, data }] }` with `ETag`; 400
  *   `MR_ES_INVALID_COMMAND`, 409 `MR_ES_VERSION_CONFLICT` (the current version in the message and `ETag`).
+ * - `POST /:id/<command>` for each declared command (body: the command input; `If-Match: "<n>"`): same
+ *   answer; 400 `MR_ES_INVALID_COMMAND`, 404 `MR_ES_NOT_FOUND` (not created yet), 409, 422 `MR_ES_REJECTED`.
  * - `GET /-/read-models/:name` (first `limit` documents by id) and `GET /-/read-models/:name/:id` (one
  *   document; 404 `MR_ES_NOT_FOUND`): the aggregate's read models, for inspection.
  * `Idempotency-Key` is stored as `metadata.commandId`, `x-request-id` as `metadata.correlationId`.
@@ -12,6 +14,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { isMiaRunError, MiaRunError } from '../errors.js';
 import type { Aggregate } from './aggregate.js';
+import type { Command } from './commands.js';
 import type { EventStore } from './event-store.js';
 import type { ReadModel } from './read-model.js';
 
@@ -42,9 +45,35 @@ function ifMatch(header: string | string[] | undefined): number | undefined {
 
 const headerText = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
+/** The declared command names (known when routes are registered) and the started commands by name. */
+export interface CommandRoutes {
+  readonly names: readonly string[];
+  get(name: string): Command;
+}
+
 /** One plugin per aggregate; `resolve` gives the started aggregate (code hooks load in `start()`). */
-export function aggregateRoutes(resolve: () => Aggregate, events: () => EventStore, readModels: () => readonly ReadModel[] = () => []): FastifyPluginAsync {
+export function aggregateRoutes(resolve: () => Aggregate, events: () => EventStore, readModels: () => readonly ReadModel[] = () => [], commands: CommandRoutes = { names: [], get: () => { throw new MiaRunError('MR_ES_NOT_FOUND', 'no such command'); } }): FastifyPluginAsync {
   return async (app) => {
+    const withConflictTag = (reply: { header(name: string, value: string): unknown }, err: unknown): unknown => {
+      if (isMiaRunError(err) && err.code === 'MR_ES_VERSION_CONFLICT') void reply.header('etag', `"${String(err.details?.currentVersion ?? '')}"`);
+      return err;
+    };
+    for (const name of commands.names) {
+      app.post<{ Params: IdParams }>(`/:id/${name}`, async (request, reply) => {
+        const commandId = headerText(request.headers['idempotency-key']);
+        const correlationId = headerText(request.headers['x-request-id']);
+        try {
+          const result = await commands.get(name).run(request.params.id, request.body ?? {}, ifMatch(request.headers['if-match']), {
+            ...(commandId === undefined ? {} : { commandId }),
+            ...(correlationId === undefined ? {} : { correlationId }),
+          });
+          void reply.code(result.created ? 201 : 200).header('etag', `"${result.version}"`);
+          return { aggregateId: request.params.id, version: result.version, events: result.events.map((e) => ({ type: e.type, version: e.version, data: e.data })) };
+        } catch (err) {
+          throw withConflictTag(reply, err);
+        }
+      });
+    }
     const readModel = (name: string): ReadModel => {
       const found = readModels().find((m) => m.name === name);
       if (found === undefined) throw new MiaRunError('MR_ES_NOT_FOUND', `"${name}" is not a read model of ${resolve().name}`);
@@ -94,8 +123,7 @@ export function aggregateRoutes(resolve: () => Aggregate, events: () => EventSto
         void reply.code(stored[0]?.version === 1 ? 201 : 200).header('etag', `"${version}"`);
         return { aggregateId: request.params.id, version, events: stored.map((e) => ({ type: e.type, version: e.version, data: e.data })) };
       } catch (err) {
-        if (isMiaRunError(err) && err.code === 'MR_ES_VERSION_CONFLICT') void reply.header('etag', `"${String(err.details?.currentVersion ?? '')}"`);
-        throw err;
+        throw withConflictTag(reply, err);
       }
     });
   };

@@ -2,12 +2,13 @@
  * Rules for `aggregates:` (fast-data.md §8): the database and publish topic are declared ("did you mean"),
  * every event schema is a JSON Schema ajv can compile, fold handlers name declared event types, upcasters
  * cover every older schema version once, one fold per state/read model, read models need a publish topic
- * and have unique names (the `aggregates rebuild` argument) and collections.
+ * and have unique names (the `aggregates rebuild` argument) and collections; commands emit declared events
+ * (or name a handler, checked as a code hook), have compilable input schemas and one operator per guard.
  */
 import { Ajv } from 'ajv';
 import { didYouMean } from '../diagnostics.js';
 import type { Path } from '../locate.js';
-import type { AggregateConfig, FoldHandlers } from '../sections/aggregates.js';
+import type { AggregateConfig, CommandDefinition, FoldHandlers } from '../sections/aggregates.js';
 import type { Diagnostic } from '../types.js';
 import type { ConfigRule } from './rule.js';
 
@@ -50,6 +51,26 @@ function checkHandlers(at: Path, handlers: FoldHandlers | undefined, events: rea
   }
 }
 
+const GUARD_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte'] as const;
+
+function checkCommand(at: Path, name: string, command: CommandDefinition, events: readonly string[], report: Report): void {
+  if (name === 'events') report(at, 'MR_CONFIG_INVALID_VALUE', 'a command cannot be named "events": `POST {basePath}/{id}/events` is the raw append route', { target: 'key', hint: 'rename the command' });
+  if (command.emits !== undefined && command.handler !== undefined) report([...at, 'handler'], 'MR_CONFIG_INVALID_VALUE', `command "${name}" has both \`emits\` and \`handler\`; declare one`, { target: 'key' });
+  if (command.emits === undefined && command.handler === undefined) report(at, 'MR_CONFIG_MISSING_KEY', `command "${name}" has neither \`emits\` nor \`handler\``, { target: 'key', hint: 'add `emits: <EventType>` (the body becomes its data) or `handler: { module, export }`' });
+  if (command.emits !== undefined && !events.includes(command.emits)) report([...at, 'emits'], 'MR_CONFIG_UNKNOWN_REF', `"${command.emits}" is not an event type of this aggregate${didYouMean(command.emits, events)}`);
+  if (command.input !== undefined) {
+    try {
+      new Ajv({ allErrors: true, strict: false }).compile(command.input);
+    } catch (err) {
+      report([...at, 'input'], 'MR_CONFIG_INVALID_VALUE', `the input schema of command "${name}" is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`, { target: 'key' });
+    }
+  }
+  (command.guards ?? []).forEach((guard, i) => {
+    const operators = GUARD_OPERATORS.filter((op) => op in guard);
+    if (operators.length !== 1) report([...at, 'guards', i], 'MR_CONFIG_INVALID_VALUE', `a guard compares with exactly one of ${GUARD_OPERATORS.join(', ')}; found ${operators.length === 0 ? 'none' : operators.join(', ')}`);
+  });
+}
+
 function checkAggregate(name: string, aggregate: AggregateConfig, ctx: { databases: string[]; topics: string[] }, report: Report): void {
   const base: Path = ['aggregates', name];
   const database = aggregate.database ?? 'default';
@@ -71,6 +92,7 @@ function checkAggregate(name: string, aggregate: AggregateConfig, ctx: { databas
     checkHandlers([...at, 'on'], model.on, events, true, report);
     if (topic === undefined) report([...at, 'name'], 'MR_CONFIG_MISSING_KEY', `read model "${model.name}" is fed by published events, but aggregate "${name}" has no publish.topic`, { hint: 'add publish: { topic: <a bus.topics entry> }' });
   });
+  for (const [command, definition] of Object.entries(aggregate.commands ?? {})) checkCommand([...base, 'commands', command], command, definition, events, report);
 }
 
 export const aggregateDefinitions: ConfigRule = {

@@ -67,6 +67,38 @@ export interface ReadModelDefinition {
   readonly reduce?: CodeHook;
 }
 
+/** A value in a guard: a literal, or a dotted path into the current state or the command input. */
+export type GuardOperand = string | number | boolean | null | { readonly state: string } | { readonly input: string };
+
+/**
+ * A declarative precondition of a command: the left side (`state` or `input` path) compared with one operator
+ * to an operand; when the comparison does not hold the command is rejected (422 `MR_ES_REJECTED`) with
+ * `message` (`{state.x}` and `{input.x}` are replaced by those values).
+ */
+export type CommandGuard = ({ readonly state: string } | { readonly input: string }) & {
+  readonly eq?: GuardOperand;
+  readonly ne?: GuardOperand;
+  readonly gt?: GuardOperand;
+  readonly gte?: GuardOperand;
+  readonly lt?: GuardOperand;
+  readonly lte?: GuardOperand;
+  readonly message?: string;
+};
+
+/** A named command, `POST {basePath}/{id}/{command}`: guards, then either `emits` or `handler` decides. */
+export interface CommandDefinition {
+  /** Event type appended with the command body as its data (validated by that event's schema). */
+  readonly emits?: string;
+  /** `(state, input, ctx) => event | event[]`, `ctx.reject(message)` for a 422; used instead of `emits`. */
+  readonly handler?: CodeHook;
+  /** JSON Schema of the body (default: the emitted event's schema; a handler without one takes any object). */
+  readonly input?: AggregateJsonSchema;
+  /** The aggregate must not exist yet (expected version 0, answers 201); otherwise it must exist (404). */
+  readonly creates?: boolean;
+  /** Checked in order against the current state and the input before deciding. */
+  readonly guards?: readonly CommandGuard[];
+}
+
 export interface AggregateConfig {
   /** Default `default`. */
   readonly database?: string;
@@ -79,4 +111,6 @@ export interface AggregateConfig {
   /** Topic (declared in `bus.topics`) the events are published to through the outbox. */
   readonly publish?: { readonly topic: string };
   readonly readModels?: readonly ReadModelDefinition[];
+  /** Named commands by name (not `events`, which is the raw append route). */
+  readonly commands?: Readonly<Record<string, CommandDefinition>>;
 }

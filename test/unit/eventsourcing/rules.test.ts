@@ -26,6 +26,29 @@ describe('rule aggregate-definitions', () => {
     assert.equal(diagnostics.find((d) => d.path.endsWith('publish.topic'))?.hint, 'declare it under bus.topics so it exists on every backend');
   });
 
+  it('reports command mistakes with positions: unknown emitted events, emits + handler, guards, reserved names, input schemas', async () => {
+    const file = fileURLToPath(new URL('fixtures/invalid-commands/project.yaml', import.meta.url));
+    const { config, diagnostics } = await loadProject(file, { cwd, env: {} });
+    assert.equal(config, undefined);
+    assert.deepEqual(diagnostics.map((d) => `${d.position?.line}:${d.position?.col} ${d.code} ${d.path}: ${d.message}`), [
+      '9:22 MR_CONFIG_UNKNOWN_REF aggregates.account.commands.open.emits: "Opend" is not an event type of this aggregate; did you mean "Opened"?',
+      '10:36 MR_CONFIG_INVALID_VALUE aggregates.account.commands.deposit.handler: command "deposit" has both `emits` and `handler`; declare one',
+      '11:82 MR_CONFIG_INVALID_VALUE aggregates.account.commands.withdraw.guards[0]: a guard compares with exactly one of eq, ne, gt, gte, lt, lte; found gte, lt',
+      '12:7 MR_CONFIG_INVALID_VALUE aggregates.account.commands.events: a command cannot be named "events": `POST {basePath}/{id}/events` is the raw append route',
+      '13:7 MR_CONFIG_MISSING_KEY aggregates.account.commands.audit: command "audit" has neither `emits` nor `handler`',
+      '13:16 MR_CONFIG_INVALID_VALUE aggregates.account.commands.audit.input: the input schema of command "audit" is not a valid JSON Schema: schema is invalid: data/type must be equal to one of the allowed values, data/type must be array, data/type must match a schema in anyOf',
+      '13:50 MR_CONFIG_INVALID_VALUE aggregates.account.commands.audit.guards[0]: a guard compares with exactly one of eq, ne, gt, gte, lt, lte; found none',
+    ]);
+  });
+
+  it('reports a command handler that is not an exported function, at its position', async () => {
+    const file = fileURLToPath(new URL('fixtures/missing-handler/project.yaml', import.meta.url));
+    const { diagnostics } = await loadProject(file, { cwd, env: {} });
+    assert.deepEqual(diagnostics.map((d) => `${d.position?.line}:${d.position?.col} ${d.code} ${d.path}: ${d.message} (${d.hint ?? ''})`), [
+      '8:75 MR_CONFIG_CODE_HOOK aggregates.account.commands.open.handler.export: module "../invalid-commands/handlers.js" has no export "open" (functions it exports: deposit)',
+    ]);
+  });
+
   it('accepts the bank example', async () => {
     const { diagnostics } = await loadProject(bank, { cwd, env: {} });
     assert.deepEqual(diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
