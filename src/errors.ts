@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   MR_CONFIG_EMPTY: spec('The descriptor is empty or is not a mapping at the top level.'),
   MR_CONFIG_FORBIDDEN_KEY: spec('A key that could pollute object prototypes (`__proto__`, `constructor`, `prototype`) appears in the descriptor.'),
   MR_CONFIG_INCLUDE: spec('An `include:` entry cannot be loaded, includes itself, or redefines a key already defined elsewhere.'),
+  MR_CONFIG_REF: spec('A `collections` entry `{ $ref: file }` is malformed or its file does not hold one collection definition (a JSON or YAML object).'),
   MR_CONFIG_ENV_MISSING: spec('A required environment variable (`${VAR}` or `${VAR:?message}`) is not set.'),
   MR_CONFIG_ENV_SYNTAX: spec('An interpolation expression `${...}` is malformed.'),
   MR_CONFIG_SCHEMA: spec('A value does not match the descriptor schema (wrong type, out of range, bad format).'),

@@ -6,16 +6,17 @@
 import { resolve } from 'node:path';
 import { diagnostic, formatPath } from './diagnostics.js';
 import { checkCodeHooks } from './code-hooks.js';
+import { resolveCollectionRefs } from './collection-refs.js';
 import { deepFreeze } from './freeze.js';
 import { displayPath, resolveIncludes } from './include.js';
 import { interpolate, type Env } from './interpolate.js';
 import { createLocator, type Locator, type Path } from './locate.js';
 import { normalize } from './normalize.js';
-import { DEFAULT_LIMITS, readYamlFile, type ReadLimits } from './read-yaml.js';
+import { DEFAULT_LIMITS, readYamlFile, type ReadLimits, type ReadResult } from './read-yaml.js';
 import { RULES, type ConfigRule, type RuleContext } from './rules/index.js';
 import { schemaDiagnostics } from './schema-errors.js';
 import { validateSchema } from './schema.js';
-import type { Diagnostic, LoadResult, ProjectConfig } from './types.js';
+import type { Diagnostic, LoadResult, ProjectConfig, SourcePosition } from './types.js';
 
 export interface LoadOptions {
   /** Environment for `${VAR}`; default `process.env`. */
@@ -53,9 +54,13 @@ async function load(file: string, options: LoadOptions): Promise<LoadResult> {
   const root = await readYamlFile(absolute, displayPath(absolute, cwd), limits);
   if (root.source === undefined) return { diagnostics: root.diagnostics };
 
-  const included = await resolveIncludes(root.source, (f, display, at) => readYamlFile(f, display, limits, at), cwd, env);
+  const readFile = (f: string, display: string, at: SourcePosition): Promise<ReadResult> => readYamlFile(f, display, limits, at);
+  const merged = await resolveIncludes(root.source, readFile, cwd, env);
+  // `collections: [{ $ref: file }]` entries become the definitions their files hold.
+  const refs = await resolveCollectionRefs({ value: merged.value, origins: merged.origins, root: root.source }, readFile, cwd, env);
+  const included = { ...merged, value: refs.value, origins: refs.origins, sources: [...merged.sources, ...refs.sources], incomplete: merged.incomplete || refs.incomplete };
   const locator = createLocator(root.source, included.origins);
-  const diagnostics: Diagnostic[] = [...included.diagnostics];
+  const diagnostics: Diagnostic[] = [...included.diagnostics, ...refs.diagnostics];
   const displays = included.sources.map((s) => s.display);
   const finish = (): LoadResult => ({ diagnostics: sortDiagnostics(diagnostics, displays) });
 

@@ -1,6 +1,6 @@
 /**
  * Rules for `collections:` (crud-api.md §1): unique names and base paths, known databases and topics,
- * `fields` or `schema` (one of them), no declared metadata fields, index and sorting fields that exist with
+ * `fields` or `schema` (one of them), metadata fields declared only with their own type, index and sorting fields that exist with
  * a fitting type, and views over a declared collection with a read-only pipeline.
  */
 import { isView, METADATA_FIELDS, type CollectionConfig, type FieldDefinition } from '../sections/collections.js';
@@ -10,9 +10,12 @@ import type { ConfigRule, RuleContext } from './rule.js';
 
 const METADATA = new Set<string>(METADATA_FIELDS);
 
+/** The Mia type of a metadata field. */
+const metadataType = (name: string): string => (name === 'createdAt' || name === 'updatedAt' ? 'Date' : name === '_id' ? 'ObjectId' : 'string');
+
 /** Top-level field names of a collection, declared and metadata. */
 function fieldNames(collection: CollectionConfig): Map<string, string> {
-  const names = new Map<string, string>(METADATA_FIELDS.map((n) => [n, n === 'createdAt' || n === 'updatedAt' ? 'Date' : n === '_id' ? 'ObjectId' : 'string']));
+  const names = new Map<string, string>(METADATA_FIELDS.map((n) => [n, metadataType(n)]));
   for (const field of collection.fields ?? []) names.set(field.name, field.type);
   const props = collection.schema?.properties;
   if (props !== null && typeof props === 'object') {
@@ -79,7 +82,8 @@ function checkFields(ctx: RuleContext, c: CollectionConfig, i: number): Diagnost
     if (seen.has(f.name)) found.push(ctx.report({ code: 'MR_CONFIG_DUPLICATE', path, message: `field "${f.name}" is declared twice` }));
     seen.add(f.name);
     if (f.name === '_id' && f.type !== 'string' && f.type !== 'ObjectId') found.push(ctx.report({ code: 'MR_CONFIG_INVALID_VALUE', path: ['collections', i, 'fields', j, 'type'], message: '_id may only be declared as string or ObjectId' }));
-    else if (f.name !== '_id' && METADATA.has(f.name)) found.push(ctx.report({ code: 'MR_CONFIG_INVALID_VALUE', path, message: `"${f.name}" is a metadata field; it is implicit and cannot be declared`, hint: `metadata fields: ${METADATA_FIELDS.join(', ')}` }));
+    // Mia collection files declare the metadata fields with their fixed types: accepted as is, other types are not.
+    else if (f.name !== '_id' && METADATA.has(f.name) && f.type !== metadataType(f.name)) found.push(ctx.report({ code: 'MR_CONFIG_INVALID_VALUE', path, message: `"${f.name}" is a metadata field of type ${metadataType(f.name)}; it is implicit and cannot be declared as ${f.type}`, hint: `metadata fields: ${METADATA_FIELDS.join(', ')} (declaring them is optional)` }));
   });
   return found;
 }

@@ -35,9 +35,9 @@ test('unknown database and topic suggest the closest name', async () => {
 });
 
 test('index fields must be declared, geo on GeoPoint, TTL on one Date field; metadata fields are implicit', async () => {
-  const result = await load({ 'project.yaml': `${HEADER}collections:\n${BOOKS}      - { name: createdAt, type: Date }\n    defaultSorting: { titel: 1, updatedAt: -1 }\n    indexes:\n      - { name: a, type: normal, fields: [{ name: titl, order: 1 }, { name: __STATE__, order: 1 }] }\n      - { name: b, type: geo, field: title }\n      - { name: c, type: normal, expireAfterSeconds: 5, fields: [{ name: title, order: 1 }] }\n` }, only);
+  const result = await load({ 'project.yaml': `${HEADER}collections:\n${BOOKS}      - { name: createdAt, type: string }\n      - { name: updatedAt, type: Date }\n    defaultSorting: { titel: 1, updatedAt: -1 }\n    indexes:\n      - { name: a, type: normal, fields: [{ name: titl, order: 1 }, { name: __STATE__, order: 1 }] }\n      - { name: b, type: geo, field: title }\n      - { name: c, type: normal, expireAfterSeconds: 5, fields: [{ name: title, order: 1 }] }\n` }, only);
   assert.deepEqual(result.diagnostics.map((d) => [d.code, d.path, d.message]), [
-    ['MR_CONFIG_INVALID_VALUE', 'collections[0].fields[3].name', '"createdAt" is a metadata field; it is implicit and cannot be declared'],
+    ['MR_CONFIG_INVALID_VALUE', 'collections[0].fields[3].name', '"createdAt" is a metadata field of type Date; it is implicit and cannot be declared as string'],
     ['MR_CONFIG_UNKNOWN_REF', 'collections[0].defaultSorting.titel', '"titel" is not a field of collection "books"; did you mean "title"?'],
     ['MR_CONFIG_UNKNOWN_REF', 'collections[0].indexes[0].fields[0].name', '"titl" is not a field of collection "books"; did you mean "title"?'],
     ['MR_CONFIG_INVALID_VALUE', 'collections[0].indexes[1].field', 'geo index "b" needs a GeoPoint field; "title" is string'],
