@@ -74,9 +74,9 @@ async function run(views: boolean, messages: Record<string, OutgoingMessage[]>, 
   let sv = 0;
   const onMetric = (sample: unknown): void => {
     const s = sample as MetricSample;
-    if (s.name === 'single_views') sv += s.value;
+    if (s.name === 'sv') sv += s.value;
   };
-  diagnosticsChannel.subscribe(metricChannel('projections'), onMetric);
+  diagnosticsChannel.subscribe(metricChannel('fd'), onMetric);
   const capability = createProjections({ config, stores: new Map([['default', store]]), bus, logger: silentLogger, clock: systemClock, dataDir: dir, roles: ROLES, targets: { get: () => undefined, list: () => [] } });
   let t0 = performance.now();
   await capability.start();
@@ -93,7 +93,7 @@ async function run(views: boolean, messages: Record<string, OutgoingMessage[]>, 
   }
   const laterSv = sv;
   await capability.stop();
-  diagnosticsChannel.unsubscribe(metricChannel('projections'), onMetric);
+  diagnosticsChannel.unsubscribe(metricChannel('fd'), onMetric);
   let baseline: number | undefined;
   if (!views) {
     const raw = store.collection('raw');

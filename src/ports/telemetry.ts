@@ -15,7 +15,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 
 /** Who may publish metrics; add a name here when a new capability or adapter family needs one. */
-export const TELEMETRY_SOURCES = ['runtime', 'gateway', 'crud', 'saga', 'projections', 'eventsourcing', 'store', 'bus', 'outbox'] as const;
+export const TELEMETRY_SOURCES = ['runtime', 'gateway', 'crud', 'saga', 'projections', 'eventsourcing', 'store', 'bus', 'outbox', 'fd'] as const;
 export type TelemetrySource = (typeof TELEMETRY_SOURCES)[number];
 
 export type MetricLabels = Readonly<Record<string, string>>;

@@ -80,6 +80,28 @@ function originalKey(message: ConsumedMessage): unknown {
   }
 }
 
+const QUIET: MappingStats = { onUncastable: () => undefined, onUnknown: () => undefined };
+
+/**
+ * The projection keys `change` will read and write (the target key, and the old key of a PK change), for a
+ * batch prefetch; empty when the key cannot be resolved (the apply then dead-letters the message).
+ */
+export function targetKeys(p: CompiledProjection, change: ParsedChange, logger: Logger): Record<string, unknown>[] {
+  try {
+    const side = change.operation === 'D' ? (change.before !== null ? 'before' : 'after') : 'after';
+    const sourceKey = resolveSourceKey(p, change, side);
+    if (sourceKey === undefined) return [];
+    const keys = [mapKey(p, sourceKey, QUIET, logger)];
+    if (change.operation === 'U' && change.before !== null && change.after !== null) {
+      const oldSource = resolveSourceKey(p, { ...change, key: null }, 'before');
+      if (oldSource !== undefined) keys.push(mapKey(p, oldSource, QUIET, logger));
+    }
+    return keys;
+  } catch {
+    return [];
+  }
+}
+
 /** Applies `change` to projection `p`; throws MR_FD_MISSING_KEY / MR_FD_CAST_FAILED (poison). */
 export async function applyChange(p: CompiledProjection, change: ParsedChange, position: Position, message: ConsumedMessage, deps: ApplyDeps): Promise<ApplyResult> {
   const side = change.operation === 'D' ? (change.before !== null ? 'before' : 'after') : 'after';

@@ -16,14 +16,24 @@ import { builtinCast, type CastFn } from './casts.js';
 import { BUILTIN_FORMATS, customParser, type FormatParser, type MessageAdapter } from './formats/index.js';
 import { loadHook, loadHooks } from './hooks.js';
 import { projectionIndexes, viewIndexes } from './indexes.js';
+import { createDeadLetters } from './dead-letters.js';
 import { createIngestHandler } from './ingest.js';
+import { createInterop, isExternal } from './topics/index.js';
 import { compileProjection, type CompiledProjection, type MappingStats } from './mapping.js';
 import { readRoutes } from './read-routes.js';
 import type { AggregationFn } from './single-view/aggregate.js';
 import { compileView, type CompiledView } from './single-view/model.js';
-import { recompute, type WriterDeps } from './single-view/writer.js';
+import { createSvErrorLog, SV_ERRORS_COLLECTION } from './single-view/errors-log.js';
+import { guardedRecompute, SV_RETRY_COLLECTION, type GuardedDeps } from './single-view/guard.js';
+import { createRetryWorker, type RetryWorker } from './single-view/retry-worker.js';
+import type { ValidatorFn } from './single-view/writer.js';
 
-const metrics = createMetricEmitter('projections');
+const metrics = createMetricEmitter('fd');
+
+/** Tries of a retriable ingestion failure before the message is dead-lettered (fast-data.md §6). */
+const INGEST_ATTEMPTS = 5;
+/** Messages per ingestion batch: large enough to amortise the prefetch query and the bulk write. */
+const INGEST_BATCH = 2000;
 
 /** Consumer group of a system of record. */
 export const sorGroup = (project: string, sor: string): string => `${project}.${sor}.projections`;
@@ -65,6 +75,7 @@ export function createProjections(ctx: CapabilityContext): Capability {
   for (const view of views) for (const p of view.paths.keys()) viewsByProjection.set(p, [...(viewsByProjection.get(p) ?? []), view]);
 
   const subscriptions: Subscription[] = [];
+  let retryWorker: RetryWorker | undefined;
   const stats: MappingStats = {
     onUncastable: (projection, field) => metrics.count('unmapped', 'Dropped or uncastable source fields', { projection, field, type: 'UNCASTABLE_FIELD' }),
     onUnknown: (projection, field) => metrics.count('unmapped', 'Dropped or uncastable source fields', { projection, field, type: 'UNKNOWN_FIELD' }),
@@ -85,19 +96,40 @@ export function createProjections(ctx: CapabilityContext): Capability {
       };
       const compiled = new Map<string, CompiledProjection>();
       for (const [sorName, sor] of sors) for (const [name, p] of Object.entries(sor.projections)) compiled.set(name, compileProjection(name, sorName, p, castOf));
-      const handleOf = (name: string) => ({ collection: projectionCollection(name), primaryKey: projectionMeta.get(name)?.primaryKey ?? [] });
-      const svDeps = new Map<CompiledView, WriterDeps & { readonly collection: Collection }>();
+      // A view read by another view (SV chaining, fast-data.md §4) is a projection keyed by the view's key.
+      const handleOf = (name: string) => {
+        const chained = projectionMeta.has(name) ? undefined : views.find((v) => v.name === name);
+        if (chained !== undefined) return { collection: storeOf(chained.config.database, `single view "${name}"`).collection(chained.config.collection ?? name), primaryKey: Object.keys(chained.key) };
+        return { collection: projectionCollection(name), primaryKey: projectionMeta.get(name)?.primaryKey ?? [] };
+      };
+      const svDeps = new Map<CompiledView, GuardedDeps & { readonly collection: Collection }>();
+      const retries = views.length > 0 ? storeOf(undefined, 'single-view retries').collection(SV_RETRY_COLLECTION) : undefined;
       for (const view of views) {
-        svDeps.set(view, { projection: handleOf, functions, logger: ctx.logger.child({ view: view.name }), collection: storeOf(view.config.database, `single view "${view.name}"`).collection(view.config.collection ?? view.name), now, origin: ctx.config.name });
+        const svStore = storeOf(view.config.database, `single view "${view.name}"`);
+        const validator = view.config.validator === undefined ? undefined : (functions.get(view.config.validator) as unknown as ValidatorFn | undefined);
+        svDeps.set(view, {
+          projection: handleOf, functions, logger: ctx.logger.child({ view: view.name }), collection: svStore.collection(view.config.collection ?? view.name), now, origin: ctx.config.name,
+          ...(validator === undefined ? {} : { validator }),
+          errors: createSvErrorLog(svStore.collection(view.config.errors?.collection ?? SV_ERRORS_COLLECTION), ctx.config.name, now),
+          ...(retries === undefined ? {} : { failures: { clock: ctx.clock, retries, ...(bus === undefined ? {} : { bus }) } }),
+        });
       }
-      for (const p of compiled.values()) await projectionCollection(p.name).ensureIndexes(projectionIndexes(p, viewsByProjection.get(p.name) ?? []));
+      if (retries !== undefined) {
+        retryWorker = createRetryWorker({ views, deps: (view) => svDeps.get(view)!, retries, clock: ctx.clock, ...(bus === undefined ? {} : { bus }), logger: ctx.logger.child({ component: 'sv-retries' }) });
+        retryWorker.start();
+      }
+      // External projections (written by a Mia Real-Time Updater) keep the indexes their writer created.
+      for (const p of compiled.values()) if (!isExternal(fastData, p.name)) await projectionCollection(p.name).ensureIndexes(projectionIndexes(p, viewsByProjection.get(p.name) ?? []));
       for (const view of views) await storeOf(view.config.database, `single view "${view.name}"`).collection(view.config.collection ?? view.name).ensureIndexes(viewIndexes(view));
       if (bus === undefined) return;
+      const interop = createInterop({ project: ctx.config.name, fastData, views, viewsOf: (p) => viewsByProjection.get(p) ?? [], svDeps: (view) => svDeps.get(view)!, recompute: guardedRecompute, bus, collectionOf: projectionCollection, now: () => ctx.clock.now(), metrics });
+      const deadLetters = createDeadLetters({ bus, metrics, logger: ctx.logger, now: () => ctx.clock.now() });
       for (const [sorName, sor] of sors) {
         const parser: FormatParser = sor.format === 'custom'
           ? customParser(await loadHook<MessageAdapter>(sor.adapter ?? { module: '' }, source, `adapter of "${sorName}"`, 'messageAdapter'), ctx.logger.child({ sor: sorName }))
           : BUILTIN_FORMATS[sor.format];
-        const mine = [...compiled.values()].filter((p) => p.sor === sorName);
+        const mine = [...compiled.values()].filter((p) => p.sor === sorName && !isExternal(fastData, p.name));
+        if (mine.length === 0) continue;
         const store = storeOf(sor.database, `system of record "${sorName}"`);
         const handler = createIngestHandler({
           sor: sorName,
@@ -107,19 +139,25 @@ export function createProjections(ctx: CapabilityContext): Capability {
           applyDeps: (p, buffer) => ({ collection: buffer(store.collection(p.collection)), deleteMode: sor.delete ?? 'soft', now, stats, logger: ctx.logger.child({ projection: p.name }) }),
           viewsOf: (p) => viewsByProjection.get(p) ?? [],
           svDeps: (view) => svDeps.get(view)!,
-          recompute,
-          bus,
+          recompute: interop.recompute,
+          bus: interop.bus,
+          stageEvents: interop.stageEvents,
           ...(views.length > 0 ? { journal: storeOf(undefined, 'trigger journal').collection('fd-sv-journal') } : {}),
           now: () => ctx.clock.now(),
           metrics,
           logger: ctx.logger.child({ sor: sorName }),
+          deadLetter: deadLetters,
+          attempts: INGEST_ATTEMPTS,
+          sleep: (ms, signal) => ctx.clock.sleep(ms, signal),
         });
         const topics = [...new Set(mine.map((p) => p.topic))];
-        subscriptions.push(await bus.subscribe({ group: sorGroup(ctx.config.name, sorName), topics, fromBeginning: true, handler }));
+        subscriptions.push(await bus.subscribe({ group: sorGroup(ctx.config.name, sorName), topics, fromBeginning: true, handler, maxBatchSize: INGEST_BATCH, deadLetter: { attempts: INGEST_ATTEMPTS } }));
       }
+      subscriptions.push(...(await interop.subscribe()));
     },
     async stop() {
       await Promise.all(subscriptions.splice(0).map((s) => s.stop()));
+      await retryWorker?.stop();
     },
     async health() {
       return { name: 'projections', status: 'OK', message: `${projectionMeta.size} projection(s), ${views.length} single view(s)` };

@@ -1,24 +1,38 @@
 /**
- * The ingestion handler of one system of record (fast-data.md §2-§6): per batch, messages are grouped by key
- * (one key applied in order, different keys concurrently), parsed by the SoR's format, applied to their
- * projection with the stale guard, then every single view the changes affect is recomputed once (bursts on
- * one identifier coalesce) before the batch resolves, so the bus commits offsets only after the effects.
- * Poison messages throw non-retriable MR_FD_* errors: the shared dead-letter module replays the batch one
- * message at a time and parks the poison on `<topic>.DLQ` with the reason; other keys keep flowing.
+ * The ingestion handler of one system of record (fast-data.md §2-§6). Per batch:
+ * 1. every message is parsed by the SoR's format and the stored records it targets are read with one query
+ *    per projection (`WriteBuffer.prefetch`), not one read per message;
+ * 2. messages are applied by key (one key in order, keys concurrently) with the stale guard; bursts on one
+ *    key coalesce in the write buffer (one write per key per batch);
+ * 3. identifiers reached from pre-images whose routes may change are recorded in the trigger journal, the
+ *    projection writes are flushed, then every affected single view is recomputed once and written in one
+ *    `bulkWrite` per view, and sv-update events follow;
+ * only then does the batch resolve, so the bus commits offsets after the effects. Poison messages go to the
+ * projection's dead-letter topic (`dead-letters.ts`) and the partition keeps flowing; a retriable failure
+ * fails the batch (the bus retries message by message) and is dead-lettered once its tries are exhausted.
+ * Paused projections hold their partitions; paused views keep their identifiers in the journal (§7).
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { FastDataPosition } from '../config/sections/fast-data.js';
 import type { Collection } from '../ports/document-store.js';
-import { MiaRunError } from '../errors.js';
+import { MiaRunError, isMiaRunError } from '../errors.js';
 import type { BatchHandler, ConsumedMessage, EventBus, OutgoingMessage } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { MetricEmitter } from '../ports/telemetry.js';
-import { applyChange, type ApplyDeps, type Position, type ProjectionChange } from './apply.js';
-import type { FormatParser, ParsedChange } from './formats/index.js';
+import { applyChange, targetKeys, type ApplyDeps, type Position, type ProjectionChange } from './apply.js';
+import type { DeadLetterFn } from './dead-letters.js';
+import type { FormatParser, ParseResult, ParsedChange } from './formats/index.js';
 import type { CompiledProjection } from './mapping.js';
 import type { CompiledView } from './single-view/model.js';
+import type { StageEvents } from './topics/index.js';
 import { affectedIdentifiers } from './single-view/strategy.js';
 import type { SvOutcome, WriterDeps } from './single-view/writer.js';
 import { createWriteBuffer, type WriteBuffer } from './write-buffer.js';
+
+/** Pause state read by running consumers (`operations/control.ts`). */
+export interface PauseState {
+  isPaused(kind: 'projection' | 'view', name: string): boolean;
+}
 
 export interface IngestDeps {
   readonly sor: string;
@@ -46,6 +60,15 @@ export interface IngestDeps {
   readonly now?: () => number;
   /** Recomputations run at once per batch; default 16. */
   readonly svConcurrency?: number;
+  /** Parks poison messages on the projection's dead-letter topic; without it they fail the batch (bus dead letters). */
+  readonly deadLetter?: DeadLetterFn;
+  /** Tries of a retriable failure before it is dead-lettered (the subscription's `deadLetter.attempts`); default 5. */
+  readonly attempts?: number;
+  readonly pause?: PauseState;
+  /** Waits between pause checks (the Clock's `sleep`); default 250 ms steps. */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** pr-update / sv-trigger events of one batch (fast-data.md §4): told of applied changes, published after the projection flush. */
+  readonly stageEvents?: () => StageEvents;
 }
 
 /** The ordering position of a parsed change under the SoR's `position` setting (§2, §10). */
@@ -66,88 +89,193 @@ async function pool<T>(items: readonly T[], size: number, fn: (item: T) => Promi
   await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
 }
 
+/** A store or bus outage is never dead-lettered: the batch fails and is retried (fast-data.md §6). */
+const isOutage = (error: unknown): boolean => isMiaRunError(error) && error.code.endsWith('_UNAVAILABLE');
+
+/**
+ * True when the pre-image reaches exactly the identifiers the post-image reaches in `view`: same key (base)
+ * or same linking fields, no `where`, no custom strategy. Such a change needs no journal intent: a replay
+ * reaches the same identifiers from the stored record.
+ */
+function sameRoutes(view: CompiledView, change: ProjectionChange): boolean {
+  const { before, after } = change;
+  if (before === null || after === null) return false;
+  if ((view.config as { strategies?: Record<string, unknown> }).strategies?.[change.projection] !== undefined) return false;
+  const paths = view.paths.get(change.projection) ?? [];
+  if (paths.length === 0) return false;
+  for (const path of paths) {
+    const node = path[path.length - 1]!;
+    let fields: readonly string[];
+    if (path.length === 1) fields = Object.values(view.key);
+    else {
+      const relation = node.relation;
+      if (relation === undefined) return false;
+      const mine = relation.from.projection === change.projection ? relation.from : relation.to;
+      if ((relation.from as { where?: unknown }).where !== undefined || (relation.to as { where?: unknown }).where !== undefined) return false;
+      fields = mine.fields;
+    }
+    if (fields.some((f) => !isDeepStrictEqual(before[f], after[f]))) return false;
+  }
+  return true;
+}
+
+interface Item {
+  readonly message: ConsumedMessage;
+  readonly projection: CompiledProjection;
+  readonly parsed?: ParseResult;
+  readonly error?: unknown;
+}
+
 /** Builds the batch handler of one system of record. */
 export function createIngestHandler(deps: IngestDeps): BatchHandler {
   const { metrics, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const attempts = deps.attempts ?? 5;
+  const sleep = deps.sleep ?? ((ms: number, signal: AbortSignal) => new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+  }));
   const count = (projection: string, operation: string, result: string): void =>
     metrics.count('messages', 'CDC messages by projection, operation and result', { projection, operation, result });
+  const viewByName = new Map<string, CompiledView>();
+  for (const p of deps.byTopic.values()) for (const v of deps.viewsOf(p.name)) viewByName.set(v.name, v);
+  const viewPaused = (view: string): boolean => deps.pause?.isPaused('view', view) === true;
 
-  const handleOne = async (message: ConsumedMessage, collect: (changes: readonly ProjectionChange[]) => void, buffer: (collection: Collection) => WriteBuffer): Promise<void> => {
+  const parse = async (message: ConsumedMessage): Promise<Item> => {
     const projection = deps.byTopic.get(message.topic);
     if (projection === undefined) throw new MiaRunError('MR_FD_INVALID_MESSAGE', `topic "${message.topic}" feeds no projection of "${deps.sor}"`, { retriable: false });
-    let parsed;
     try {
-      parsed = await deps.parser(message, { primaryKeys: projection.sourceKeys, position: deps.position });
+      const result = deps.parser(message, { primaryKeys: projection.sourceKeys, position: deps.position });
+      return { message, projection, parsed: result instanceof Promise ? await result : result };
     } catch (error) {
-      count(projection.name, 'unknown', 'dead_letter');
-      throw error;
-    }
-    if (parsed.kind === 'skip') {
-      if (parsed.reason === 'truncate') {
-        logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset, code: 'MR_FD_TRUNCATE_SKIPPED' }, 'truncate skipped (never applied to the projection)');
-        metrics.count('truncates_skipped', 'Truncate messages skipped (MR_FD_TRUNCATE_SKIPPED)', { projection: projection.name });
-      }
-      count(projection.name, parsed.reason, 'skipped');
-      return;
-    }
-    const position = positionOf(parsed, message, deps.position, () => metrics.count('position_fallback', 'Messages ordered by Kafka timestamp because the configured position was missing', { projection: projection.name }));
-    try {
-      const outcome = await applyChange(projection, parsed, position, message, deps.applyDeps(projection, buffer));
-      count(projection.name, parsed.operation, outcome.result);
-      if (outcome.result === 'applied') collect(outcome.changes);
-    } catch (error) {
-      if (error instanceof MiaRunError && !error.retriable) count(projection.name, parsed.operation, 'dead_letter');
-      throw error;
+      return { message, projection, error };
     }
   };
 
-  const now = deps.now ?? Date.now;
-  const viewByName = new Map<string, CompiledView>();
-  for (const p of deps.byTopic.values()) for (const v of deps.viewsOf(p.name)) viewByName.set(v.name, v);
-
-  return async (batch) => {
-    const byKey = new Map<string, ConsumedMessage[]>();
-    for (const m of batch.messages) {
-      const k = m.key ?? `\u0000${m.offset}`;
-      const list = byKey.get(k);
-      if (list === undefined) byKey.set(k, [m]);
-      else list.push(m);
+  return async (batch, ctx) => {
+    const first = deps.byTopic.get(batch.topic);
+    if (first !== undefined && deps.pause !== undefined) {
+      while (deps.pause.isPaused('projection', first.name)) await sleep(250, ctx.signal);
     }
-    // One buffer per collection name (handles are cheap and may differ between calls).
+    const items: Item[] = [];
+    const stage = deps.stageEvents?.();
+    for (const m of batch.messages) items.push(await parse(m));
+
+    // One write buffer per collection name (handles are cheap and may differ between calls) and one set of
+    // apply dependencies per projection for the whole batch.
     const buffers = new Map<string, WriteBuffer>();
     const buffer = (collection: Collection): WriteBuffer => {
       let b = buffers.get(collection.name);
-      if (b === undefined) buffers.set(collection.name, (b = createWriteBuffer(collection)));
+      if (b === undefined) buffers.set(collection.name, (b = createWriteBuffer(collection, { insertMissing: true })));
       return b;
     };
-    const applied: ProjectionChange[] = [];
+    const perProjection = new Map<string, { apply: ApplyDeps; buffer: WriteBuffer | undefined }>();
+    const applyOf = (p: CompiledProjection): { apply: ApplyDeps; buffer: WriteBuffer | undefined } => {
+      let entry = perProjection.get(p.name);
+      if (entry === undefined) {
+        let captured: WriteBuffer | undefined;
+        const apply = deps.applyDeps(p, (c) => (captured = buffer(c)));
+        perProjection.set(p.name, (entry = { apply, buffer: captured }));
+      }
+      return entry;
+    };
+    const keysOf = new Map<CompiledProjection, Record<string, unknown>[]>();
+    for (const item of items) {
+      if (item.parsed?.kind !== 'change') continue;
+      const list = keysOf.get(item.projection) ?? [];
+      list.push(...targetKeys(item.projection, item.parsed, logger));
+      keysOf.set(item.projection, list);
+    }
+    for (const [p, keys] of keysOf) await applyOf(p).buffer?.prefetch(p.primaryKey, keys);
+
+    const applied: { change: ProjectionChange; timestamp: number }[] = [];
+    const failures: unknown[] = [];
+    /** Handles a failed message: dead-letters it (true) or leaves it for the bus to retry (false). */
+    const fail = async (item: Item, operation: string, error: unknown): Promise<boolean> => {
+      const poison = !isMiaRunError(error) ? item.error !== undefined : !error.retriable;
+      const exhausted = !poison && batch.messages.length === 1 && ctx.attempt >= attempts && !isOutage(error);
+      if (deps.deadLetter !== undefined && (poison || exhausted)) {
+        await deps.deadLetter(item.projection, item.message, error, poison ? ctx.attempt : attempts);
+        count(item.projection.name, operation, 'dead_letter');
+        return true;
+      }
+      if (poison) count(item.projection.name, operation, 'dead_letter');
+      failures.push(error);
+      return false;
+    };
+    const handleOne = async (item: Item): Promise<boolean> => {
+      const { message, projection, parsed } = item;
+      if (parsed === undefined) return fail(item, 'unknown', item.error);
+      if (parsed.kind === 'skip') {
+        if (parsed.reason === 'truncate') {
+          logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset, code: 'MR_FD_TRUNCATE_SKIPPED' }, 'truncate skipped (never applied to the projection)');
+          metrics.count('truncates_skipped', 'Truncate messages skipped (MR_FD_TRUNCATE_SKIPPED)', { projection: projection.name });
+        }
+        count(projection.name, parsed.reason, 'skipped');
+        return true;
+      }
+      const position = positionOf(parsed, message, deps.position, () => metrics.count('position_fallback', 'Messages ordered by Kafka timestamp because the configured position was missing', { projection: projection.name }));
+      try {
+        const outcome = await applyChange(projection, parsed, position, message, applyOf(projection).apply);
+        count(projection.name, parsed.operation, outcome.result);
+        if (outcome.result === 'applied') for (const change of outcome.changes) applied.push({ change, timestamp: message.timestamp });
+        if (outcome.result === 'applied') stage?.applied(outcome.changes, message);
+        return true;
+      } catch (error) {
+        return fail(item, parsed.operation, error);
+      }
+    };
+
+    const byKey = new Map<string, Item[]>();
+    for (const item of items) {
+      const k = item.message.key ?? `\u0000${item.message.offset}`;
+      const list = byKey.get(k);
+      if (list === undefined) byKey.set(k, [item]);
+      else list.push(item);
+    }
     const settled = await Promise.allSettled(
-      [...byKey.values()].map(async (messages) => {
-        for (const m of messages) await handleOne(m, (changes) => applied.push(...changes), buffer);
+      [...byKey.values()].map(async (list) => {
+        // A message left for a retry holds the later messages of its key (per-key order).
+        for (const item of list) if (!(await handleOne(item))) return;
       }),
     );
+    for (const s of settled) if (s.status === 'rejected') failures.push(s.reason);
+
     const affected = new Map<CompiledView, Map<string, Record<string, unknown>>>();
-    const strategise = async (change: ProjectionChange): Promise<void> => {
+    const sourceTime = new Map<string, number>();
+    const strategise = async (change: ProjectionChange, timestamp: number, intents?: Set<string>): Promise<void> => {
       for (const view of deps.viewsOf(change.projection)) {
         const ids = await affectedIdentifiers(view, change, deps.svDeps(view));
         const into = affected.get(view) ?? new Map<string, Record<string, unknown>>();
-        for (const [k, id] of ids) into.set(k, id);
+        for (const [k, id] of ids) {
+          into.set(k, id);
+          const tk = `${view.name}\u0000${k}`;
+          sourceTime.set(tk, Math.min(sourceTime.get(tk) ?? timestamp, timestamp));
+          intents?.add(tk);
+        }
         affected.set(view, into);
       }
     };
-    // Pre-images walk the store as it was before the batch (its writes are still buffered)...
-    for (const change of applied) if (change.before !== null) await strategise({ ...change, after: null });
-    const intents = [...affected].flatMap(([view, ids]) => [...ids].map(([k, identifier]) => ({ _id: `${view.name}\u0000${k}`, view: view.name, identifier, at: now() })));
+    // Pre-images walk the store as it was before the batch (its writes are still buffered); they become
+    // journal intents unless the post-image reaches the same identifiers anyway.
+    const intentKeys = new Set<string>();
+    for (const { change, timestamp } of applied) {
+      if (change.before === null) continue;
+      const needIntent = deps.viewsOf(change.projection).some((v) => !sameRoutes(v, change));
+      await strategise({ ...change, after: null }, timestamp, needIntent ? intentKeys : undefined);
+    }
+    const intents = [...affected].flatMap(([view, ids]) => [...ids].filter(([k]) => intentKeys.has(`${view.name}\u0000${k}`)).map(([k, identifier]) => ({ _id: `${view.name}\u0000${k}`, view: view.name, identifier, at: now() })));
     if (deps.journal !== undefined && intents.length > 0) await deps.journal.bulkWrite(intents.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })));
     for (const b of buffers.values()) await b.flush();
+    await stage?.publish();
     // ...post-images walk it after the writes.
-    for (const change of applied) if (change.after !== null) await strategise({ ...change, before: null });
+    for (const { change, timestamp } of applied) if (change.after !== null) await strategise({ ...change, before: null }, timestamp);
     const done = intents.map((i) => i._id);
     if (deps.journal !== undefined) {
       const overdue = await deps.journal.find({ at: { $lte: now() - (deps.intentTimeoutMs ?? 60_000) } }, { limit: 1000 }).toArray();
       for (const entry of overdue) {
         const view = viewByName.get(String(entry.view));
-        if (view !== undefined && !done.includes(String(entry._id))) {
+        if (view !== undefined && !viewPaused(view.name) && !done.includes(String(entry._id))) {
           const into = affected.get(view) ?? new Map<string, Record<string, unknown>>();
           into.set(String(entry._id), entry.identifier as Record<string, unknown>);
           affected.set(view, into);
@@ -155,24 +283,39 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
         }
       }
     }
+    // Paused views keep their identifiers in the journal (recomputed on resume); others are recomputed now.
+    const parked = [...affected].filter(([view]) => viewPaused(view.name));
+    if (deps.journal !== undefined && parked.length > 0) {
+      const docs = parked.flatMap(([view, ids]) => [...ids].map(([k, identifier]) => ({ _id: k.startsWith(`${view.name}\u0000`) ? k : `${view.name}\u0000${k}`, view: view.name, identifier, at: now(), paused: true })));
+      await deps.journal.bulkWrite(docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })));
+      const keep = new Set(docs.map((d) => d._id));
+      for (let i = done.length - 1; i >= 0; i--) if (keep.has(done[i]!)) done.splice(i, 1);
+    }
     // Views of the messages that did apply are recomputed even when another key failed: the replay of a
     // redelivered message sees its own post-image as pre-image and could no longer reach an old parent.
-    const work = [...affected].flatMap(([view, ids]) => [...ids.values()].map((id) => ({ view, id })));
-    // View writes of the batch go through write buffers too; sv-update events follow the flush.
+    const work = [...affected].filter(([view]) => !viewPaused(view.name)).flatMap(([view, ids]) => [...ids].map(([k, id]) => ({ view, id, source: sourceTime.get(`${view.name}\u0000${k}`) })));
     const svBuffers = new Map<CompiledView, WriteBuffer>();
+    for (const [view, ids] of affected) {
+      if (viewPaused(view.name)) continue;
+      const b = createWriteBuffer(deps.svDeps(view).collection);
+      svBuffers.set(view, b);
+      await b.prefetch(Object.keys(view.key), [...ids.values()].map((id) => Object.fromEntries(Object.keys(view.key).map((k) => [k, id[k]]))));
+    }
     const events = new Map<string, OutgoingMessage[]>();
-    await pool(work, deps.svConcurrency ?? 16, async ({ view, id }) => {
-      const base = deps.svDeps(view);
-      let b = svBuffers.get(view);
-      if (b === undefined) svBuffers.set(view, (b = createWriteBuffer(base.collection)));
-      const outcome = await deps.recompute(view, id, { ...base, collection: b });
-      metrics.count('single_views', 'Single view recomputations by view and result', { view: view.name, result: outcome.result });
+    const written: { view: string; source: number | undefined }[] = [];
+    await pool(work, deps.svConcurrency ?? 16, async ({ view, id, source }) => {
+      const started = performance.now();
+      const outcome = await deps.recompute(view, id, { ...deps.svDeps(view), collection: svBuffers.get(view)! });
+      metrics.observe('sv_compute_seconds', 'Single view recomputation time (read, aggregate, compare)', (performance.now() - started) / 1000, { view: view.name });
+      metrics.count('sv', 'Single view recomputations by view and result', { view: view.name, result: outcome.result });
+      if (outcome.result !== 'noop') written.push({ view: view.name, source });
       if (outcome.event !== undefined) events.set(outcome.event.topic, [...(events.get(outcome.event.topic) ?? []), outcome.event.message]);
     });
     for (const b of svBuffers.values()) await b.flush();
+    const writtenAt = now();
+    for (const w of written) if (w.source !== undefined) metrics.observe('ingest_to_sv_seconds', 'From the ingestion record timestamp to the single view write', Math.max(0, writtenAt - w.source) / 1000, { view: w.view });
     if (deps.bus !== undefined) for (const [topic, messages] of events) await deps.bus.publish(topic, messages);
     if (deps.journal !== undefined && done.length > 0) await deps.journal.deleteMany({ _id: { $in: done } });
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
+    if (failures.length > 0) throw failures[0];
   };
 }

@@ -163,8 +163,10 @@ describe('fast data on the embedded backends (Debezium → projections → singl
     await producer.publish('erp.customers', [{ key: null, value: envelope('c', null, { NAME: 'no key' }), timestamp: (ts += 1000) }]);
     await produce('erp.customers', 3, envelope('c', null, { ID: 3, NAME: 'Cy' }));
     await waitFor(async () => (await view(3))?.name === 'Cy', 'customer 3 after the poison');
-    const dead = await readTopic('erp.customers.DLQ', 2);
-    assert.deepEqual(dead.map((m) => m.headers['mia-dlq-error-code']).sort(), ['MR_FD_INVALID_MESSAGE', 'MR_FD_MISSING_KEY']);
+    const dead = await readTopic('erp.customers.dlq', 2);
+    const reasons = dead.map((m) => JSON.parse(m.headers['mia-run-dead-letter'] ?? '{}') as { code: string; stage: string; projection: string; source: { topic: string } });
+    assert.deepEqual(reasons.map((r) => r.code).sort(), ['MR_FD_INVALID_MESSAGE', 'MR_FD_MISSING_KEY']);
+    assert.ok(reasons.every((r) => r.stage === 'ingestion' && r.projection === 'customers' && r.source.topic === 'erp.customers'));
     assert.ok(dead.some((m) => m.text() === 'not json'));
   });
 
