@@ -7,7 +7,7 @@
 // Servers run in child processes (the upstream in its own), autocannon in this one. On a shared machine
 // requests/s swing with the load of other processes, so each run also reports the server process's CPU
 // time per request (user + system, read from the child before and after): the cost the gateway adds.
-// Usage: node --import tsx bench/gateway.ts [--duration 3] [--connections 50] [--rate 1000]
+// Usage: node --import tsx bench/gateway.ts [--dist <dir>] [--duration 3] [--connections 50] [--rate 1000] [--only a,b,c] [--rounds 1]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,6 +32,12 @@ const DIST = distIndex > 0 ? resolve(process.argv[distIndex + 1]!) : undefined;
 const DURATION = numberArg('duration', 3);
 const CONNECTIONS = numberArg('connections', 50);
 const RATE = numberArg('rate', 1000);
+// `--only a,b`: run only these parts (a: in-process dispatch, b: proxy, c: BFF).
+// `--rounds n`: measure compared servers n times in alternation and keep each one's best run (most requests/s),
+// which filters out the bursts of load other processes put on a shared machine.
+const ROUNDS = numberArg('rounds', 1);
+const onlyIndex = process.argv.indexOf('--only');
+const PARTS = new Set((onlyIndex > 0 ? process.argv[onlyIndex + 1]! : 'a,b,c').split(','));
 const KEY = 'bench-client-key';
 const policies = { timeouts: {}, retries: {}, circuitBreakers: {}, rateLimits: { lots: { requests: 10_000_000, per: 1000, key: 'client' as const } }, bulkheads: {} };
 
@@ -177,6 +183,25 @@ async function measure(label: string, target: { url: string; child: ChildProcess
   return { ...result, cpuPerRequest };
 }
 
+interface Contender {
+  readonly label: string;
+  readonly target: { url: string; child: ChildProcess };
+  readonly path: string;
+  readonly options?: Record<string, unknown>;
+}
+
+/** Measures the contenders in alternation, `ROUNDS` times, and returns each one's best run (highest `score`). */
+async function alternate<T extends readonly Contender[]>(contenders: readonly [...T], score = (m: Measured): number => m.requests.average): Promise<{ [K in keyof T]: Measured }> {
+  const best: (Measured | undefined)[] = contenders.map(() => undefined);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, c] of contenders.entries()) {
+      const m = await measure(ROUNDS > 1 ? `${c.label} #${round + 1}` : c.label, c.target, c.path, c.options);
+      if (best[i] === undefined || score(m) > score(best[i]!)) best[i] = m;
+    }
+  }
+  return best as { [K in keyof T]: Measured };
+}
+
 async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const run = async (kind: string, upstream?: string): Promise<{ url: string; child: ChildProcess }> => {
@@ -188,44 +213,62 @@ async function main(): Promise<void> {
   const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
   try {
     console.log(`gateway benchmark: ${DURATION} s per run, ${CONNECTIONS} connections (moderate load: ${RATE} req/s); mia-run from ${DIST ?? 'src (tsx; pass --dist for compiled code)'}`);
-    console.log('(a) in-process dispatch: auth (client key) + ACL + rate limit vs bare Fastify');
-    const bare = await measure('bare Fastify route', await run('bare-fastify'), '/api/hello');
-    stop();
-    const gw = await measure('mia-run endpoint -> in-process target', await run('gateway-in-process'), '/api/hello', { headers: { 'client-key': KEY } });
-    stop();
+    const lines: string[] = [];
+    if (PARTS.has('a')) {
+      console.log('(a) in-process dispatch: auth (client key) + ACL + rate limit vs bare Fastify');
+      const [bare, gw] = await alternate([
+        { label: 'bare Fastify route', target: await run('bare-fastify'), path: '/api/hello' },
+        { label: 'mia-run endpoint -> in-process target', target: await run('gateway-in-process'), path: '/api/hello', options: { headers: { 'client-key': KEY } } },
+      ]);
+      stop();
+      lines.push(`  (a) in-process / bare Fastify:           ${ratio(gw.requests.average, bare.requests.average)} [CPU ${ratio(gw.cpuPerRequest, bare.cpuPerRequest)}] (target >= 0.90x)`);
+    }
 
-    console.log('(b) proxy to a local upstream');
-    const upstream = await run('upstream');
-    const direct = await measure('direct to the upstream', upstream, '/api/x');
-    // Each proxy gets its own fresh upstream process, so no run inherits another's sockets or heap.
-    const upstreamFor = async (): Promise<string> => (await run('upstream')).url;
-    const gatewayProxy = await run('gateway-proxy', await upstreamFor());
-    const gwProxy = await measure('mia-run proxy', gatewayProxy, '/api/x');
-    const forwardOnly = await measure('mia-run proxy module on bare Fastify', await run('forward-only', await upstreamFor()), '/api/x');
-    const httpProxyServer = await run('fastify-http-proxy', await upstreamFor());
-    const httpProxy = await measure('@fastify/http-proxy', httpProxyServer, '/api/x');
-    const moderate = { connections: 10, overallRate: RATE };
-    const directModerate = await measure(`direct, ${RATE} req/s`, upstream, '/api/x', moderate);
-    const proxyModerate = await measure(`mia-run proxy, ${RATE} req/s`, gatewayProxy, '/api/x', moderate);
-    const httpProxyModerate = await measure(`@fastify/http-proxy, ${RATE} req/s`, httpProxyServer, '/api/x', moderate);
+    let upstream: { url: string; child: ChildProcess } | undefined;
+    if (PARTS.has('b')) {
+      console.log('(b) proxy to a local upstream');
+      upstream = await run('upstream');
+      const direct = await measure('direct to the upstream', upstream, '/api/x');
+      // Each proxy gets its own fresh upstream process, so no run inherits another's sockets or heap.
+      const upstreamFor = async (): Promise<string> => (await run('upstream')).url;
+      const gatewayProxy = await run('gateway-proxy', await upstreamFor());
+      const forwardOnlyServer = await run('forward-only', await upstreamFor());
+      const httpProxyServer = await run('fastify-http-proxy', await upstreamFor());
+      const [gwProxy, forwardOnly, httpProxy] = await alternate([
+        { label: 'mia-run proxy', target: gatewayProxy, path: '/api/x' },
+        { label: 'mia-run proxy module on bare Fastify', target: forwardOnlyServer, path: '/api/x' },
+        { label: '@fastify/http-proxy', target: httpProxyServer, path: '/api/x' },
+      ]);
+      // Added latency at a moderate fixed rate (autocannon overallRate), where neither server is saturated.
+      const moderate = { connections: 10, overallRate: RATE };
+      const [directModerate, proxyModerate, httpProxyModerate] = await alternate([
+        { label: `direct, ${RATE} req/s`, target: upstream, path: '/api/x', options: moderate },
+        { label: `mia-run proxy, ${RATE} req/s`, target: gatewayProxy, path: '/api/x', options: moderate },
+        { label: `@fastify/http-proxy, ${RATE} req/s`, target: httpProxyServer, path: '/api/x', options: moderate },
+      ], (m) => -m.latency.p99);
+      lines.push(`  (b) mia-run proxy / @fastify/http-proxy: ${ratio(gwProxy.requests.average, httpProxy.requests.average)} [CPU ${ratio(gwProxy.cpuPerRequest, httpProxy.cpuPerRequest)}] (target >= 1.00x)`);
+      lines.push(`  (b) mia-run proxy / direct:              ${ratio(gwProxy.requests.average, direct.requests.average)}`);
+      lines.push(`  (b) proxy module alone / @fastify/http-proxy: ${ratio(forwardOnly.requests.average, httpProxy.requests.average)} [CPU ${ratio(forwardOnly.cpuPerRequest, httpProxy.cpuPerRequest)}]`);
+      lines.push(
+        `  (b) added p99 at ${RATE} req/s: mia-run ${(proxyModerate.latency.p99 - directModerate.latency.p99).toFixed(2)} ms, @fastify/http-proxy ${(httpProxyModerate.latency.p99 - directModerate.latency.p99).toFixed(2)} ms (target < 1 ms); p99 direct / mia-run / @fastify/http-proxy ${directModerate.latency.p99} / ${proxyModerate.latency.p99} / ${httpProxyModerate.latency.p99} ms; p50 ${directModerate.latency.p50} / ${proxyModerate.latency.p50} / ${httpProxyModerate.latency.p50} ms`,
+      );
+    }
 
-    console.log('(c) BFF: three upstream calls');
-    const composed = await measure('mia-run compose (parallel)', await run('gateway-bff', upstream.url), '/page');
-    const sequential = await measure('handler calling them in sequence', await run('sequential-bff', upstream.url), '/page');
-
-    const slow = (await run('slow-upstream')).url;
-    const oneCaller = { connections: 1 };
-    const composedSlow = await measure('compose, 5 ms upstream, 1 caller', await run('gateway-bff', slow), '/page', oneCaller);
-    const sequentialSlow = await measure('sequence, 5 ms upstream, 1 caller', await run('sequential-bff', slow), '/page', oneCaller);
+    if (PARTS.has('c')) {
+      console.log('(c) BFF: three upstream calls');
+      upstream ??= await run('upstream');
+      const composed = await measure('mia-run compose (parallel)', await run('gateway-bff', upstream.url), '/page');
+      const sequential = await measure('handler calling them in sequence', await run('sequential-bff', upstream.url), '/page');
+      const slow = (await run('slow-upstream')).url;
+      const oneCaller = { connections: 1 };
+      const composedSlow = await measure('compose, 5 ms upstream, 1 caller', await run('gateway-bff', slow), '/page', oneCaller);
+      const sequentialSlow = await measure('sequence, 5 ms upstream, 1 caller', await run('sequential-bff', slow), '/page', oneCaller);
+      lines.push(`  (c) compose / sequential:                ${ratio(composed.requests.average, sequential.requests.average)} [CPU ${ratio(composed.cpuPerRequest, sequential.cpuPerRequest)}]; mean latency ${composed.latency.average.toFixed(2)} vs ${sequential.latency.average.toFixed(2)} ms`);
+      lines.push(`  (c) one caller, 5 ms upstream: compose p50 ${composedSlow.latency.p50} ms vs sequence ${sequentialSlow.latency.p50} ms (mean ${composedSlow.latency.average.toFixed(2)} vs ${sequentialSlow.latency.average.toFixed(2)} ms)`);
+    }
 
     console.log('ratios (requests/s; server CPU per request in brackets, lower is cheaper)');
-    console.log(`  (a) in-process / bare Fastify:           ${ratio(gw.requests.average, bare.requests.average)} [CPU ${ratio(gw.cpuPerRequest, bare.cpuPerRequest)}] (target >= 0.90x)`);
-    console.log(`  (b) mia-run proxy / @fastify/http-proxy: ${ratio(gwProxy.requests.average, httpProxy.requests.average)} [CPU ${ratio(gwProxy.cpuPerRequest, httpProxy.cpuPerRequest)}] (target >= 1.00x)`);
-    console.log(`  (b) mia-run proxy / direct:              ${ratio(gwProxy.requests.average, direct.requests.average)}`);
-    console.log(`  (b) proxy module alone / @fastify/http-proxy: ${ratio(forwardOnly.requests.average, httpProxy.requests.average)} [CPU ${ratio(forwardOnly.cpuPerRequest, httpProxy.cpuPerRequest)}]`);
-    console.log(`  (b) added p99 at ${RATE} req/s: mia-run ${(proxyModerate.latency.p99 - directModerate.latency.p99).toFixed(2)} ms, @fastify/http-proxy ${(httpProxyModerate.latency.p99 - directModerate.latency.p99).toFixed(2)} ms (target < 1 ms); p50 ${directModerate.latency.p50} / ${proxyModerate.latency.p50} / ${httpProxyModerate.latency.p50} ms`);
-    console.log(`  (c) compose / sequential:                ${ratio(composed.requests.average, sequential.requests.average)} [CPU ${ratio(composed.cpuPerRequest, sequential.cpuPerRequest)}]; mean latency ${composed.latency.average.toFixed(2)} vs ${sequential.latency.average.toFixed(2)} ms`);
-    console.log(`  (c) one caller, 5 ms upstream: compose p50 ${composedSlow.latency.p50} ms vs sequence ${sequentialSlow.latency.p50} ms (mean ${composedSlow.latency.average.toFixed(2)} vs ${sequentialSlow.latency.average.toFixed(2)} ms)`);
+    for (const line of lines) console.log(line);
   } finally {
     stop();
   }

@@ -43,32 +43,37 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     },
   }) as unknown as FastifyInstance;
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks are callback style (no promise per request) and allocate nothing beyond the access-log object.
+  const isClosing = options.isClosing;
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
-    if (options.isClosing?.()) {
+    if (isClosing?.()) {
       reply.header('connection', 'close');
-      throw new MiaRunError('MR_RUNTIME_SHUTTING_DOWN', 'The server is shutting down');
+      return done(new MiaRunError('MR_RUNTIME_SHUTTING_DOWN', 'The server is shutting down'));
     }
+    done();
   });
 
   // While draining, answers close their connection so kept-alive sockets do not hold the shutdown open.
-  app.addHook('onSend', async (_request, reply) => {
-    if (options.isClosing?.()) reply.header('connection', 'close');
-  });
+  if (isClosing) {
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      if (isClosing()) reply.header('connection', 'close');
+      done(null, payload);
+    });
+  }
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
+    const entry = {
+      method: request.method,
+      url: request.url,
+      route: request.routeOptions.url ?? null,
+      statusCode: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+    };
     // Orchestrators poll the status routes every few seconds: keep them out of the default (info) log.
-    const log = request.url.startsWith('/-/') ? request.log.debug.bind(request.log) : request.log.info.bind(request.log);
-    log(
-      {
-        method: request.method,
-        url: request.url,
-        route: request.routeOptions.url ?? null,
-        statusCode: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime * 100) / 100,
-      },
-      'request completed',
-    );
+    if (request.url.startsWith('/-/')) request.log.debug(entry, 'request completed');
+    else request.log.info(entry, 'request completed');
+    done();
   });
 
   installErrorMapper(app);

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /** One Mia client key (`auth.apiKeys[]`). */
 export interface ApiKeyConfig {
@@ -17,7 +17,11 @@ export interface ApiKeyOptions {
   readonly cookie?: string;
 }
 
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+// One-shot hash: no Hash object per request (several times cheaper than createHash().update().digest()).
+const digest = (value: string): Buffer => hash('sha256', value, 'buffer');
+
+const ABSENT: ApiKeyOutcome = Object.freeze({ status: 'absent' });
+const INVALID: ApiKeyOutcome = Object.freeze({ status: 'invalid' });
 
 /** The value of one cookie from a `Cookie` header, or undefined. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
@@ -39,7 +43,8 @@ export function readCookie(header: string | undefined, name: string): string | u
  * Mia client keys (gateway.md §2): from the `client-key` or `secret` header, else the `mia_client_key`
  * cookie. Keys are compared as SHA-256 digests with `timingSafeEqual`, against every configured key
  * without stopping early, so timing tells nothing about a key or how many there are. A key that is sent
- * but matches nothing is `invalid` (403 on every route, like Mia's Envoy flavour).
+ * but matches nothing is `invalid` (403 on every route, like Mia's Envoy flavour). A key accepted once is
+ * then recognised by a Map lookup, without hashing again.
  */
 export function createApiKeyAuthenticator(
   keys: readonly ApiKeyConfig[],
@@ -47,7 +52,13 @@ export function createApiKeyAuthenticator(
 ): (headers: Readonly<Record<string, string | string[] | undefined>>) => ApiKeyOutcome {
   const headerNames = options.headers ?? ['client-key', 'secret'];
   const cookieName = options.cookie ?? 'mia_client_key';
-  const known = keys.map((k) => ({ hash: digest(k.key), clientType: k.clientType }));
+  // Keys already accepted once, by value: at most one entry per configured key, never a refused string.
+  // Hashing is the costly part of a request with a key; a Map lookup takes time that depends on the presented
+  // string's (seeded) hash, and compares contents only on a full hash match, so it leaks nothing usable about
+  // a configured key.
+  const accepted = new Map<string, ApiKeyOutcome>();
+  // Outcomes are built once per key: a request allocates at most the digest.
+  const known = keys.map((k) => ({ hash: digest(k.key), outcome: Object.freeze({ status: 'valid', clientType: k.clientType }) as ApiKeyOutcome }));
 
   return (headers) => {
     let presented: string | string[] | undefined;
@@ -59,11 +70,15 @@ export function createApiKeyAuthenticator(
       const cookie = headers.cookie;
       presented = readCookie(Array.isArray(cookie) ? cookie.join('; ') : cookie, cookieName);
     }
-    if (presented === undefined) return { status: 'absent' };
-    if (Array.isArray(presented) || presented === '') return { status: 'invalid' }; // two keys at once: refuse, do not pick
-    const hash = digest(presented);
-    let match: string | undefined;
-    for (const k of known) if (timingSafeEqual(hash, k.hash) && match === undefined) match = k.clientType;
-    return match === undefined ? { status: 'invalid' } : { status: 'valid', clientType: match };
+    if (presented === undefined) return ABSENT;
+    if (Array.isArray(presented) || presented === '') return INVALID; // two keys at once: refuse, do not pick
+    const seen = accepted.get(presented);
+    if (seen !== undefined) return seen;
+    const presentedHash = digest(presented);
+    let match: ApiKeyOutcome | undefined;
+    for (const k of known) if (timingSafeEqual(presentedHash, k.hash) && match === undefined) match = k.outcome;
+    if (match === undefined) return INVALID;
+    accepted.set(presented, match);
+    return match;
   };
 }

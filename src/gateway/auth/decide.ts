@@ -30,6 +30,17 @@ export interface DecideOptions {
 }
 
 const quote = (s: string): string => `"${s.replace(/["\\]/g, '')}"`;
+const DEFAULT_REALM = `realm=${quote('mia-run')}`;
+const realmOf = (options: DecideOptions): string => (options.realm === undefined ? DEFAULT_REALM : `realm=${quote(options.realm)}`);
+// Shared by every anonymous identity; frozen, since identities are read-only.
+const NONE: readonly string[] = Object.freeze([]);
+const NO_PROPERTIES: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function deny(code: 'MR_GW_UNAUTHORIZED' | 'MR_GW_FORBIDDEN', message: string, wwwAuthenticate?: string): Decision {
+  return wwwAuthenticate === undefined
+    ? { allowed: false, error: new MiaRunError(code, message) }
+    : { allowed: false, error: new MiaRunError(code, message), wwwAuthenticate };
+}
 
 /**
  * The access decision (gateway.md §2): a wrong client key → 403 on every route; a bad or expired token →
@@ -38,43 +49,48 @@ const quote = (s: string): string => `"${s.replace(/["\\]/g, '')}"`;
  * endpoints still receive the identity when the caller sent valid credentials.
  */
 export function decide(rule: AccessRule, credentials: Credentials, options: DecideOptions): Decision {
-  const realm = `realm=${quote(options.realm ?? 'mia-run')}`;
-  const deny = (code: 'MR_GW_UNAUTHORIZED' | 'MR_GW_FORBIDDEN', message: string, wwwAuthenticate?: string): Decision =>
-    wwwAuthenticate === undefined
-      ? { allowed: false, error: new MiaRunError(code, message) }
-      : { allowed: false, error: new MiaRunError(code, message), wwwAuthenticate };
-
   const { apiKey, jwt, forwarded } = credentials;
   if (apiKey.status === 'invalid') return deny('MR_GW_FORBIDDEN', 'the client key is not valid');
   if (jwt.status === 'invalid') {
-    return deny('MR_GW_UNAUTHORIZED', jwt.reason, `Bearer ${realm}, error="invalid_token", error_description=${quote(jwt.reason)}`);
+    return deny('MR_GW_UNAUTHORIZED', jwt.reason, `Bearer ${realmOf(options)}, error="invalid_token", error_description=${quote(jwt.reason)}`);
   }
   if (jwt.status === 'unavailable') {
     return { allowed: false, error: new MiaRunError('MR_GW_UPSTREAM_UNAVAILABLE', jwt.reason, { hint: 'check auth.jwt.jwksUrl' }) };
   }
 
+  // The identity is built in one literal per case (no spreads): this runs on every request.
   const clientType = apiKey.status === 'valid' ? apiKey.clientType : undefined;
   let identity: Identity;
   let loggedIn = true;
   if (jwt.status === 'valid') {
     const { userId, groups, permissions, properties } = jwt;
-    identity = { ...(userId === undefined ? {} : { userId }), groups, permissions, properties, isBackoffice: options.isBackoffice };
+    identity =
+      userId === undefined
+        ? clientType === undefined
+          ? { groups, permissions, properties, isBackoffice: options.isBackoffice }
+          : { groups, permissions, properties, isBackoffice: options.isBackoffice, clientType }
+        : clientType === undefined
+          ? { userId, groups, permissions, properties, isBackoffice: options.isBackoffice }
+          : { userId, groups, permissions, properties, isBackoffice: options.isBackoffice, clientType };
   } else if (forwarded) {
     identity = { ...forwarded, isBackoffice: options.isBackoffice || forwarded.isBackoffice };
+    if (clientType !== undefined) identity = { ...identity, clientType };
   } else {
-    identity = { groups: [], permissions: [], properties: {}, isBackoffice: options.isBackoffice };
+    identity =
+      clientType === undefined
+        ? { groups: NONE, permissions: NONE, properties: NO_PROPERTIES, isBackoffice: options.isBackoffice }
+        : { groups: NONE, permissions: NONE, properties: NO_PROPERTIES, isBackoffice: options.isBackoffice, clientType };
     loggedIn = false;
   }
-  if (clientType !== undefined) identity = { ...identity, clientType };
 
   if (rule.secreted && identity.clientType === undefined) {
-    return deny('MR_GW_UNAUTHORIZED', 'this endpoint needs a client key', `ApiKey ${realm}`);
+    return deny('MR_GW_UNAUTHORIZED', 'this endpoint needs a client key', `ApiKey ${realmOf(options)}`);
   }
-  if (!rule.public && !loggedIn) return deny('MR_GW_UNAUTHORIZED', 'this endpoint needs a logged-in user', `Bearer ${realm}`);
+  if (!rule.public && !loggedIn) return deny('MR_GW_UNAUTHORIZED', 'this endpoint needs a logged-in user', `Bearer ${realmOf(options)}`);
   if (rule.acl && !rule.acl(aclSubject(identity))) {
     return loggedIn
       ? deny('MR_GW_FORBIDDEN', 'the caller is not allowed by the endpoint ACL')
-      : deny('MR_GW_UNAUTHORIZED', 'the endpoint ACL needs a logged-in user', `Bearer ${realm}`);
+      : deny('MR_GW_UNAUTHORIZED', 'the endpoint ACL needs a logged-in user', `Bearer ${realmOf(options)}`);
   }
   return { allowed: true, identity };
 }
