@@ -130,6 +130,8 @@ export interface RateLimitPolicy {
   /** Milliseconds. */
   readonly per: number;
   readonly key: 'client' | 'user' | 'ip';
+  /** A `databases` entry whose store keeps the counters, shared by every process (default: per process). */
+  readonly store?: string;
 }
 
 export interface PoliciesConfig {

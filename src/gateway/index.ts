@@ -18,6 +18,7 @@ import { createCredentialReader } from './credentials.js';
 import { buildEndpoint, type BuiltEndpoint, type EndpointDeps } from './endpoint/build-endpoint.js';
 import { observeBreakers } from './observe.js';
 import { createStrangler, createStranglerReport, type StranglerRuntime } from './strangler/index.js';
+import { createRateLimits } from './rate-limit/index.js';
 import { createUpstreams } from './upstreams.js';
 import { named } from '../http/plugin-name.js';
 
@@ -45,23 +46,27 @@ export function effectiveEndpoints(config: Pick<ProjectConfig, 'endpoints' | 'co
 export function createGateway(ctx: CapabilityContext): Capability {
   const { config, clock, logger } = ctx;
   const policies = buildPolicies(config.policies, { clock });
-  const upstreams = createUpstreams(config.upstreams, policies, clock);
+  const warn = (message: string, details: Record<string, unknown>): void => logger.warn(details, message);
+  const rateLimits = createRateLimits({ config: config.policies, registry: policies, stores: ctx.stores, clock, warn });
+  const upstreams = createUpstreams(config.upstreams, policies, clock, rateLimits);
   const identityNames = { ...DEFAULT_IDENTITY_HEADERS, userId: config.server.userIdHeader };
   const trustIdentityHeaders = config.server.trustIdentityHeaders;
+  const authenticate = createCredentialReader({ auth: config.auth, clock, trustIdentityHeaders, identityNames });
   const deps: EndpointDeps = {
     server: config.server,
     policies,
     upstreams,
+    rateLimits,
     guard: {
-      authenticate: createCredentialReader({ auth: config.auth, clock, trustIdentityHeaders, identityNames }),
+      authenticate,
       trustIdentityHeaders,
       identityNames,
     },
     baseDir: dirname(config.sourceFile),
-    warn: (message, details) => logger.warn(details, message),
+    warn,
   };
   const stranglers: StranglerRuntime[] = [];
-  const closers: (() => Promise<void>)[] = [];
+  const closers: (() => Promise<void>)[] = [authenticate.close];
   const endpoints: BuiltEndpoint[] = effectiveEndpoints(config).map((definition) => {
     if (definition.compose) {
       const compose = createCompose(definition, { ...deps, clock, identityNames });

@@ -3,6 +3,7 @@ import { MiaRunError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import { compose, createTimeout, type Call, type CallResult, type Policy, type PolicyRegistry } from '../resilience/index.js';
 import { createUpstreamClient, type UpstreamClient } from './proxy/index.js';
+import type { RateLimits } from './rate-limit/index.js';
 
 /** The guarded way to call one upstream from one endpoint, built once at start-up. */
 export interface UpstreamRoute {
@@ -27,7 +28,7 @@ export interface Upstreams {
 }
 
 /** One keep-alive pool per `upstreams` entry (no I/O until the first request). */
-export function createUpstreams(config: Readonly<Record<string, UpstreamConfig>>, registry: PolicyRegistry, clock: Clock): Upstreams {
+export function createUpstreams(config: Readonly<Record<string, UpstreamConfig>>, registry: PolicyRegistry, clock: Clock, rateLimits?: RateLimits): Upstreams {
   const clients = new Map<string, UpstreamClient>();
   for (const [name, upstream] of Object.entries(config)) clients.set(name, createUpstreamClient({ url: upstream.url }));
 
@@ -41,7 +42,8 @@ export function createUpstreams(config: Readonly<Record<string, UpstreamConfig>>
       if (timeoutMs !== undefined) overridden.add('timeout');
       const names = [...upstream.policies.filter((p) => !overridden.has(registry.kindOf(p))), ...endpointPolicies];
       const stack = registry.resolve(names, name);
-      const policies: Policy[] = [...stack.policies];
+      // A rate limit shared through a store replaces the in-process one (scoped by upstream, like a breaker).
+      const policies: Policy[] = rateLimits ? rateLimits.policies(names, stack.policies, name) : [...stack.policies];
       if (timeoutMs !== undefined) policies.push(createTimeout({ ms: timeoutMs, clock, name }));
       return {
         name,

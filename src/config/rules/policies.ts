@@ -104,4 +104,22 @@ export const positiveDurations: ConfigRule = {
   },
 };
 
-export const policyRules: readonly ConfigRule[] = [uniquePolicyNames, upstreamPolicyRefs, retryDelays, positiveDurations];
+/** A rate limit shared through a store names a declared database (gateway.md §5). */
+export const rateLimitStores: ConfigRule = {
+  name: 'rate-limit-stores',
+  check: (ctx) => {
+    const databases = Object.keys(ctx.config.databases);
+    return Object.entries(ctx.config.policies.rateLimits)
+      .filter(([, r]) => r.store !== undefined && !databases.includes(r.store))
+      .map(([name, r]) =>
+        ctx.report({
+          code: 'MR_CONFIG_UNKNOWN_REF',
+          path: ['policies', 'rateLimits', name, 'store'],
+          message: `"${r.store!}" is not a declared database${didYouMean(r.store!, databases)}`,
+          hint: 'the counters of a shared rate limit live in one of the databases: entries',
+        }),
+      );
+  },
+};
+
+export const policyRules: readonly ConfigRule[] = [uniquePolicyNames, upstreamPolicyRefs, retryDelays, positiveDurations, rateLimitStores];

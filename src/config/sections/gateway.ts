@@ -31,9 +31,25 @@ export interface JwtDefinition {
   readonly jwksCacheMaxAge?: DurationValue;
 }
 
+/** Mia-style opaque sessions: the caller's bearer token or session cookie is looked up at a user-info URL. */
+export interface UserinfoDefinition {
+  readonly url: string;
+  /** Session cookie sent on to the user-info endpoint; without it only bearer tokens are looked up. */
+  readonly cookie?: string;
+  readonly userIdField?: string;
+  readonly groupsField?: string;
+  readonly permissionsField?: string;
+  readonly propertyFields?: readonly string[] | Readonly<Record<string, string>>;
+  /** How long an answer is reused for one token or cookie (default 30s; 0 disables). */
+  readonly cacheFor?: DurationValue;
+  /** Time allowed for one call (default 5s). */
+  readonly timeout?: DurationValue;
+}
+
 export interface AuthConfig {
   readonly apiKeys?: readonly ApiKeyDefinition[];
   readonly jwt?: JwtDefinition;
+  readonly userinfo?: UserinfoDefinition;
 }
 
 /** The in-process kinds a target can name, and the `upstream` kind. */

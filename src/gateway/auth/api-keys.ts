@@ -8,7 +8,8 @@ export interface ApiKeyConfig {
 
 export type ApiKeyOutcome =
   | { readonly status: 'absent' }
-  | { readonly status: 'valid'; readonly clientType: string }
+  /** `keyId`: a stable, non-secret id of the key (a digest prefix): what `key: client` rate limits count by. */
+  | { readonly status: 'valid'; readonly clientType: string; readonly keyId: string }
   | { readonly status: 'invalid' };
 
 export interface ApiKeyOptions {
@@ -58,7 +59,10 @@ export function createApiKeyAuthenticator(
   // a configured key.
   const accepted = new Map<string, ApiKeyOutcome>();
   // Outcomes are built once per key: a request allocates at most the digest.
-  const known = keys.map((k) => ({ hash: digest(k.key), outcome: Object.freeze({ status: 'valid', clientType: k.clientType }) as ApiKeyOutcome }));
+  const known = keys.map((k) => {
+    const hash = digest(k.key);
+    return { hash, outcome: Object.freeze({ status: 'valid', clientType: k.clientType, keyId: hash.toString('hex', 0, 8) }) as ApiKeyOutcome };
+  });
 
   return (headers) => {
     let presented: string | string[] | undefined;

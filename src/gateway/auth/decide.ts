@@ -55,31 +55,31 @@ export function decide(rule: AccessRule, credentials: Credentials, options: Deci
     return deny('MR_GW_UNAUTHORIZED', jwt.reason, `Bearer ${realmOf(options)}, error="invalid_token", error_description=${quote(jwt.reason)}`);
   }
   if (jwt.status === 'unavailable') {
-    return { allowed: false, error: new MiaRunError('MR_GW_UPSTREAM_UNAVAILABLE', jwt.reason, { hint: 'check auth.jwt.jwksUrl' }) };
+    return { allowed: false, error: new MiaRunError('MR_GW_UPSTREAM_UNAVAILABLE', jwt.reason, { hint: 'check auth.jwt.jwksUrl or auth.userinfo.url' }) };
   }
 
   // The identity is built in one literal per case (no spreads): this runs on every request.
-  const clientType = apiKey.status === 'valid' ? apiKey.clientType : undefined;
+  const key = apiKey.status === 'valid' ? apiKey : undefined;
   let identity: Identity;
   let loggedIn = true;
   if (jwt.status === 'valid') {
     const { userId, groups, permissions, properties } = jwt;
     identity =
       userId === undefined
-        ? clientType === undefined
+        ? key === undefined
           ? { groups, permissions, properties, isBackoffice: options.isBackoffice }
-          : { groups, permissions, properties, isBackoffice: options.isBackoffice, clientType }
-        : clientType === undefined
+          : { groups, permissions, properties, isBackoffice: options.isBackoffice, clientType: key.clientType, clientKeyId: key.keyId }
+        : key === undefined
           ? { userId, groups, permissions, properties, isBackoffice: options.isBackoffice }
-          : { userId, groups, permissions, properties, isBackoffice: options.isBackoffice, clientType };
+          : { userId, groups, permissions, properties, isBackoffice: options.isBackoffice, clientType: key.clientType, clientKeyId: key.keyId };
   } else if (forwarded) {
     identity = { ...forwarded, isBackoffice: options.isBackoffice || forwarded.isBackoffice };
-    if (clientType !== undefined) identity = { ...identity, clientType };
+    if (key !== undefined) identity = { ...identity, clientType: key.clientType, clientKeyId: key.keyId };
   } else {
     identity =
-      clientType === undefined
+      key === undefined
         ? { groups: NONE, permissions: NONE, properties: NO_PROPERTIES, isBackoffice: options.isBackoffice }
-        : { groups: NONE, permissions: NONE, properties: NO_PROPERTIES, isBackoffice: options.isBackoffice, clientType };
+        : { groups: NONE, permissions: NONE, properties: NO_PROPERTIES, isBackoffice: options.isBackoffice, clientType: key.clientType, clientKeyId: key.keyId };
     loggedIn = false;
   }
 

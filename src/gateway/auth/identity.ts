@@ -12,6 +12,8 @@ export interface Identity {
   readonly properties: Readonly<Record<string, unknown>>;
   /** Client type of a valid client key. */
   readonly clientType?: string;
+  /** Non-secret id of the caller's client key (never sent on): what `key: client` rate limits count by. */
+  readonly clientKeyId?: string;
   /** True on the backoffice listener. */
   readonly isBackoffice: boolean;
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Identity } from '../auth/index.js';
+import { rateLimitKey } from '../rate-limit/index.js';
 import { splitPath } from '../endpoint/access.js';
 import { identityOf } from '../endpoint/guard.js';
 import { overriddenBody } from '../decorators/index.js';
@@ -18,10 +19,7 @@ export interface ProxyHandlerOptions {
 
 /** The rate-limit bucket of an upstream policy for this caller. */
 export function upstreamRateKey(kind: 'client' | 'user' | 'ip' | undefined, identity: Identity | undefined, ip: string): string | undefined {
-  if (kind === undefined) return undefined;
-  if (kind === 'client' && identity?.clientType !== undefined) return `c:${identity.clientType}`;
-  if (kind === 'user' && identity?.userId !== undefined) return `u:${identity.userId}`;
-  return `i:${ip}`;
+  return kind === undefined ? undefined : rateLimitKey(kind, identity, ip);
 }
 
 /**

@@ -8,6 +8,7 @@ import type { PolicyRegistry } from '../../resilience/index.js';
 import { findTarget, mountNotServed, targetOf } from '../dispatch/in-process.js';
 import { hasDecorators, installDecorators } from '../decorators/index.js';
 import { createBufferedProxyHandler, createProxyHandler } from '../dispatch/upstream.js';
+import type { RateLimits } from '../rate-limit/index.js';
 import type { Upstreams } from '../upstreams.js';
 import { buildAccess, segmentCount } from './access.js';
 import { compileCors } from './cors.js';
@@ -19,6 +20,8 @@ export interface EndpointDeps {
   readonly server: ServerConfig;
   readonly policies: PolicyRegistry;
   readonly upstreams: Upstreams;
+  /** Limiters of `rateLimit:` (in-process, or shared through a store). */
+  readonly rateLimits: RateLimits;
   readonly guard: GuardShared;
   /** Directory of the descriptor: code decorators resolve their modules from it. */
   readonly baseDir: string;
@@ -63,14 +66,7 @@ export function buildEndpoint(definition: EndpointDefinition, deps: EndpointDeps
   const { basePath } = definition;
   const baseSegments = segmentCount(basePath);
   const bodyLimit = definition.bodyLimit === undefined ? deps.server.bodyLimit : (parseSize(definition.bodyLimit) ?? deps.server.bodyLimit);
-  let rateLimit: { limiter: NonNullable<ReturnType<PolicyRegistry['resolve']>['rateLimiter']>; key: 'client' | 'user' | 'ip' } | undefined;
-  if (definition.rateLimit !== undefined) {
-    const stack = deps.policies.resolve([definition.rateLimit], `endpoint ${basePath}`);
-    if (stack.rateLimiter === undefined || stack.rateLimitKey === undefined) {
-      throw new MiaRunError('MR_CONFIG_INVALID_VALUE', `endpoint ${basePath}: "${definition.rateLimit}" is not a rate limit policy`);
-    }
-    rateLimit = { limiter: stack.rateLimiter, key: stack.rateLimitKey };
-  }
+  const rateLimit = definition.rateLimit === undefined ? undefined : deps.rateLimits.endpoint(definition.rateLimit, basePath);
   const listeners = definition.listeners ?? ['application', 'backoffice'];
   const cors = compileCors(definition.cors === undefined ? deps.server.cors : definition.cors);
   const guard = createGuard({

@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { MiaRunError } from '../../errors.js';
-import type { RateLimiter } from '../../resilience/index.js';
 import { decide, identityHeaders, identityHeaderSet, type Credentials, type Identity, type IdentityHeaderNames } from '../auth/index.js';
 import { splitPath, type EndpointAccess } from './access.js';
 import { applyCors, type CorsPolicy } from './cors.js';
+import { rateLimitKey, type EndpointRateLimit, type Taken } from '../rate-limit/index.js';
 
 /** What every endpoint of one gateway shares: how credentials are read and how identity travels. */
 export interface GuardShared {
@@ -20,7 +20,7 @@ export interface GuardOptions {
   readonly baseSegments: number;
   readonly listeners: { readonly application: boolean; readonly backoffice: boolean };
   readonly cors?: CorsPolicy;
-  readonly rateLimit?: { readonly limiter: RateLimiter; readonly key: 'client' | 'user' | 'ip' };
+  readonly rateLimit?: EndpointRateLimit;
   /** Bytes; a declared `content-length` above it is refused with 413 before anything is read. */
   readonly bodyLimit: number;
   /** Extra headers for the target, from the identity (CRUD `acl_*`). */
@@ -35,10 +35,13 @@ export function identityOf(request: FastifyRequest): Identity | undefined {
   return (request as WithIdentity)[IDENTITY];
 }
 
-function rateLimitKey(kind: 'client' | 'user' | 'ip', identity: Identity, request: FastifyRequest): string {
-  if (kind === 'client' && identity.clientType !== undefined) return `c:${identity.clientType}`;
-  if (kind === 'user' && identity.userId !== undefined) return `u:${identity.userId}`;
-  return `i:${request.ip}`;
+/** Sets `RateLimit-*` on the answer; the 429 error when the caller is over its limit. */
+function limited(info: Taken, reply: FastifyReply): MiaRunError | undefined {
+  reply.raw.setHeader('ratelimit-limit', String(info.limit));
+  reply.raw.setHeader('ratelimit-remaining', String(info.remaining));
+  reply.raw.setHeader('ratelimit-reset', String(info.reset));
+  if (info.allowed) return undefined;
+  return new MiaRunError('MR_GW_RATE_LIMITED', `rate limit of ${info.limit} requests exceeded`, { details: { retryAfter: info.retryAfter } });
 }
 
 /**
@@ -53,7 +56,15 @@ export function createGuard(options: GuardOptions): onRequestHookHandler {
   const banned = identityHeaderSet(shared.identityNames);
   const notHere = new MiaRunError('MR_HTTP_NOT_FOUND', 'this endpoint is not exposed on this listener');
 
-  const admit = (request: FastifyRequest, reply: FastifyReply, credentials: Credentials, isBackoffice: boolean): MiaRunError | undefined => {
+  const pass = (request: FastifyRequest, identity: Identity): undefined => {
+    (request as WithIdentity)[IDENTITY] = identity;
+    const headers = request.raw.headers;
+    Object.assign(headers, identityHeaders(identity, shared.identityNames));
+    if (options.extraHeaders) Object.assign(headers, options.extraHeaders(identity));
+    return undefined;
+  };
+
+  const admit = (request: FastifyRequest, reply: FastifyReply, credentials: Credentials, isBackoffice: boolean): MiaRunError | undefined | Promise<MiaRunError | undefined> => {
     const relative = access.hasOverrides ? splitPath(request.url.split('?', 1)[0]!, options.baseSegments)[1] : '/';
     const decision = decide(access.ruleFor(request.method, relative), credentials, { isBackoffice });
     if (!decision.allowed) {
@@ -62,19 +73,17 @@ export function createGuard(options: GuardOptions): onRequestHookHandler {
     }
     const { identity } = decision;
     if (options.rateLimit) {
-      const info = options.rateLimit.limiter.take(rateLimitKey(options.rateLimit.key, identity, request));
-      reply.raw.setHeader('ratelimit-limit', String(info.limit));
-      reply.raw.setHeader('ratelimit-remaining', String(info.remaining));
-      reply.raw.setHeader('ratelimit-reset', String(info.reset));
-      if (!info.allowed) {
-        return new MiaRunError('MR_GW_RATE_LIMITED', `rate limit of ${info.limit} requests exceeded`, { details: { retryAfter: info.retryAfter } });
-      }
+      const taken = options.rateLimit.take(rateLimitKey(options.rateLimit.key, identity, request.ip));
+      // A limit shared through a store answers asynchronously; the in-process one does not.
+      if (taken instanceof Promise) return taken.then((info) => limited(info, reply) ?? pass(request, identity));
+      const refused = limited(taken, reply);
+      if (refused) return refused;
     }
-    (request as WithIdentity)[IDENTITY] = identity;
-    const headers = request.raw.headers;
-    Object.assign(headers, identityHeaders(identity, shared.identityNames));
-    if (options.extraHeaders) Object.assign(headers, options.extraHeaders(identity));
-    return undefined;
+    return pass(request, identity);
+  };
+  const settle = (done: (error?: Error) => void, outcome: MiaRunError | undefined | Promise<MiaRunError | undefined>): void => {
+    if (outcome instanceof Promise) outcome.then(done, done);
+    else done(outcome);
   };
 
   return function guard(request, reply, done) {
@@ -97,11 +106,11 @@ export function createGuard(options: GuardOptions): onRequestHookHandler {
     }
     if (credentials instanceof Promise) {
       credentials.then(
-        (c) => done(admit(request, reply, c, isBackoffice)),
+        (c) => settle(done, admit(request, reply, c, isBackoffice)),
         (error: Error) => done(error),
       );
       return;
     }
-    done(admit(request, reply, credentials, isBackoffice));
+    settle(done, admit(request, reply, credentials, isBackoffice));
   };
 }

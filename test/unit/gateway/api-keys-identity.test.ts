@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createApiKeyAuthenticator, readCookie } from '../../../src/gateway/auth/api-keys.js';
 import {
   DEFAULT_IDENTITY_HEADERS,
@@ -16,9 +17,12 @@ describe('client keys', () => {
   ]);
 
   test('from the client-key or secret header, else the mia_client_key cookie', () => {
-    assert.deepEqual(check({ 'client-key': 'web-key-123' }), { status: 'valid', clientType: 'web' });
-    assert.deepEqual(check({ secret: 'mobile-key-456' }), { status: 'valid', clientType: 'mobile' });
-    assert.deepEqual(check({ cookie: 'a=1; mia_client_key=web-key-123; b=2' }), { status: 'valid', clientType: 'web' });
+    // keyId: a digest prefix, stable per key and never the key itself (what per-key rate limits count by).
+    const webId = createHash('sha256').update('web-key-123').digest('hex').slice(0, 16);
+    const mobileId = createHash('sha256').update('mobile-key-456').digest('hex').slice(0, 16);
+    assert.deepEqual(check({ 'client-key': 'web-key-123' }), { status: 'valid', clientType: 'web', keyId: webId });
+    assert.deepEqual(check({ secret: 'mobile-key-456' }), { status: 'valid', clientType: 'mobile', keyId: mobileId });
+    assert.deepEqual(check({ cookie: 'a=1; mia_client_key=web-key-123; b=2' }), { status: 'valid', clientType: 'web', keyId: webId });
     assert.deepEqual(check({}), { status: 'absent' });
     assert.deepEqual(check({ cookie: 'other=1' }), { status: 'absent' });
   });
