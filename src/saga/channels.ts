@@ -3,12 +3,13 @@
  * - bus: published to the channel's `commands` topic, key = sagaId, value `{ messageLabel, messagePayload }`;
  * - http: `<method> <url>` with `{ key: sagaId, value: { messageLabel, messagePayload } }` through the named
  *   policies (timeouts, retries, breaker); any 2xx is success, the body is ignored.
- * Both add `mia-run-command-id` (the same on every redelivery) so executors can drop duplicates.
+ * Both add `mia-run-command-id` (the same on every redelivery) so executors can drop duplicates. Bus commands
+ * of many sagas are published together (one append per topic and turn of the event loop).
  */
 import { request } from 'undici';
 import type { SagaChannel } from '../config/sections/sagas.js';
 import { MiaRunError, isMiaRunError } from '../errors.js';
-import type { EventBus } from '../ports/event-bus.js';
+import type { EventBus, OutgoingMessage } from '../ports/event-bus.js';
 import type { PolicyRegistry } from '../resilience/index.js';
 import type { PendingCommand } from './document.js';
 
@@ -32,11 +33,37 @@ export interface ChannelDeps {
   readonly policies: PolicyRegistry;
 }
 
+/**
+ * Publishes the commands handed to it in one turn of the event loop with one `publish` per topic (one append
+ * and one sync instead of one per command; consumers get them as one batch). Each caller resolves once its
+ * command is on the bus, or rejects with the publish error.
+ */
+function publishBatcher(bus: EventBus, topic: string, maxBatch = 500): (message: OutgoingMessage) => Promise<void> {
+  let queue: { message: OutgoingMessage; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  const flush = (): void => {
+    const all = queue;
+    queue = [];
+    for (let i = 0; i < all.length; i += maxBatch) {
+      const batch = all.slice(i, i + maxBatch);
+      bus.publish(topic, batch.map((p) => p.message)).then(
+        () => batch.forEach((p) => p.resolve()),
+        (err: unknown) => batch.forEach((p) => p.reject(err)),
+      );
+    }
+  };
+  return (message) =>
+    new Promise<void>((resolve, reject) => {
+      if (queue.length === 0) setImmediate(flush);
+      queue.push({ message, resolve, reject });
+    });
+}
+
 function busSender(name: string, topic: string, deps: ChannelDeps): CommandSender {
+  const publish = deps.bus === undefined ? undefined : publishBatcher(deps.bus, topic);
   return async (sagaId, command) => {
-    if (deps.bus === undefined) throw new MiaRunError('MR_BUS_UNAVAILABLE', `channel "${name}": no event bus in this process`);
+    if (publish === undefined) throw new MiaRunError('MR_BUS_UNAVAILABLE', `channel "${name}": no event bus in this process`);
     const value: MiaMessage = { messageLabel: command.label, messagePayload: command.payload };
-    await deps.bus.publish(topic, [{ key: sagaId, value, headers: { [COMMAND_ID_HEADER]: command.id, [SAGA_HEADER]: deps.sagaName } }]);
+    await publish({ key: sagaId, value, headers: { [COMMAND_ID_HEADER]: command.id, [SAGA_HEADER]: deps.sagaName } });
   };
 }
 

@@ -2,7 +2,9 @@
  * The stored saga (flow-manager.md §5): Mia's fields first, so readers of Mia's saga collection keep working,
  * then mia-run's own fields, which do not clash: an optimistic version, the definition version, the xstate
  * persisted snapshot, the ids of applied events, the armed timer and the pending commands (the saga's
- * outbox, written in the same document update as the state change).
+ * outbox, written in the same document update as the state change). Every write re-encodes the whole
+ * document, so it carries nothing twice: the ids of applied events are those in its history, and the xstate
+ * snapshot keeps only what `resolveState` needs.
  */
 
 export interface StateHistoryEntry {
@@ -84,20 +86,40 @@ export interface SagaDocument {
   /** Optimistic concurrency: every write matches the version it read and increments it. */
   readonly sagaVersion: number;
   readonly definitionVersion: string;
-  /** `machine.getPersistedSnapshot(...)`. */
+  /** The xstate persisted snapshot reduced to what restoring needs (`minimalSnapshot`). */
   readonly machineSnapshot: unknown;
-  /** Ids of the last applied (or rejected) messages; a redelivered one is acknowledged and ignored. */
-  readonly appliedEventIds: readonly string[];
+  /** Written by earlier versions (ids of applied messages); still honoured when present. */
+  readonly appliedEventIds?: readonly string[];
   readonly timer: ArmedTimer | null;
   /** `timer.dueAt`, top-level so it can be indexed. */
   readonly timerDueAt: number | null;
   readonly pendingCommands: readonly PendingCommand[];
   /** Smallest `dueAt` of `pendingCommands` (indexed), null when none. */
   readonly commandsDueAt: number | null;
+  /** Unique id of the write that stored this version (set by the repository; tells a landed write from a conflict). */
+  readonly writeId?: string;
 }
 
-/** How many message ids each saga remembers for de-duplication. */
-export const APPLIED_IDS_KEPT = 500;
+/**
+ * True when the message `messageId` was applied to (or rejected by) this saga before: its id is in
+ * `history.events` or `history.rejectedEvents` (or in the `appliedEventIds` of documents written by earlier
+ * versions). Recent entries are looked at first: a redelivery is usually of the last message.
+ */
+export function wasApplied(doc: SagaDocument, messageId: string): boolean {
+  const { events, rejectedEvents } = doc.history;
+  for (let i = events.length - 1; i >= 0; i--) if (events[i]?.messageId === messageId) return true;
+  for (let i = rejectedEvents.length - 1; i >= 0; i--) if (rejectedEvents[i]?.messageId === messageId) return true;
+  return doc.appliedEventIds?.includes(messageId) === true;
+}
+
+/**
+ * The persisted snapshot of a flat saga machine reduced to what `machine.resolveState` needs to restore it:
+ * its status and state value (context, children, history values and output are always empty).
+ */
+export function minimalSnapshot(persisted: unknown): { status: string; value: unknown } {
+  const { status, value } = persisted as { status: string; value: unknown };
+  return { status, value };
+}
 
 /** The fields a client reads (`GET /saga/:id`): the document without mia-run's machinery. */
 export function publicView(doc: SagaDocument, withHistory = true): Record<string, unknown> {

@@ -2,6 +2,8 @@
  * Wakes up at the earliest due time stored in the saga collection (armed timers, commands to retry) through
  * the Clock port, so due work survives restarts: `start()` looks at the store, finds what is overdue and
  * runs it at once. One timer at a time; `poke(dueAt)` brings it forward when a write adds earlier work.
+ * With nothing due it still looks again every `idleRecheckMs`: another process may have stored work (a
+ * timer, or a command it wrote and then died before delivering) that this one was never told about.
  */
 import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
@@ -16,6 +18,8 @@ export interface DueSchedulerOptions {
   readonly runDue: (now: number) => Promise<boolean>;
   /** Delay before looking again after a failing run, or when due work is still there after a run; default 1 s. */
   readonly errorDelayMs?: number;
+  /** Delay before looking again when nothing is due (work stored by other processes); default 30 s. */
+  readonly idleRecheckMs?: number;
 }
 
 export interface DueScheduler {
@@ -32,6 +36,7 @@ export function createDueScheduler(options: DueSchedulerOptions): DueScheduler {
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = true;
+  const idleRecheckMs = options.idleRecheckMs ?? 30_000;
 
   const arm = (at: number): void => {
     if (stopped || at >= scheduledAt) return;
@@ -50,8 +55,10 @@ export function createDueScheduler(options: DueSchedulerOptions): DueScheduler {
       try {
         while (!stopped && (await options.runDue(clock.now())));
         const next = stopped ? null : await options.nextDue();
+        const now = clock.now();
         // Still overdue after a run: work in flight elsewhere (or failing); look again after a pause, not in a loop.
-        if (next !== null) arm(Math.max(next, clock.now() + (options.errorDelayMs ?? 1000)));
+        if (next !== null) arm(Math.min(Math.max(next, now + (options.errorDelayMs ?? 1000)), now + idleRecheckMs));
+        else arm(now + idleRecheckMs);
       } catch (err) {
         logger.error({ err, scheduler: options.name }, 'saga scheduler run failed; retrying');
         arm(clock.now() + (options.errorDelayMs ?? 1000));

@@ -144,22 +144,29 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
   async function deliver(sagaId: string, commands: readonly PendingCommand[]): Promise<void> {
     const failures = new Map<string, string>();
     const taken: string[] = [];
+    // All of a saga's commands are handed to their channels at once: in order, and on a bus channel in one publish.
+    const sends: Promise<void>[] = [];
     for (const command of commands) {
       if (inFlight.has(command.id) || delivered.get(sagaId)?.has(command.id)) continue;
       inFlight.add(command.id);
       taken.push(command.id);
-      try {
-        const sender = senders.get(command.channel);
-        if (sender === undefined) throw new Error(`channel "${command.channel}" cannot send commands`);
-        await sender(sagaId, command);
-        const done = delivered.get(sagaId) ?? new Set<string>();
-        delivered.set(sagaId, done.add(command.id));
-        metrics.count('commands_sent', 'Commands delivered', { saga: saga.name, channel: command.channel });
-      } catch (err) {
-        failures.set(command.id, (err as Error).message);
-        logger.warn({ err, sagaId, command: command.label }, 'saga command delivery failed');
-      }
+      const sender = senders.get(command.channel);
+      const sent = sender === undefined ? Promise.reject(new Error(`channel "${command.channel}" cannot send commands`)) : sender(sagaId, command);
+      sends.push(
+        sent.then(
+          () => {
+            const done = delivered.get(sagaId) ?? new Set<string>();
+            delivered.set(sagaId, done.add(command.id));
+            metrics.count('commands_sent', 'Commands delivered', { saga: saga.name, channel: command.channel });
+          },
+          (err: unknown) => {
+            failures.set(command.id, (err as Error).message);
+            logger.warn({ err, sagaId, command: command.label }, 'saga command delivery failed');
+          },
+        ),
+      );
     }
+    await Promise.all(sends);
     if (failures.size === 0) {
       for (const id of taken) inFlight.delete(id);
       if (taken.length > 0) scheduleAckFlush();
@@ -238,10 +245,13 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
     }
   }
 
+  // Both schedulers also look at the store every lease period: due work of a process that died is taken over.
+  const idleRecheckMs = options.leaseMs ?? 30_000;
   const timers: DueScheduler = createDueScheduler({
     name: `${saga.name} timers`,
     clock,
     logger,
+    idleRecheckMs,
     nextDue: async () => ((await collection.findOne({ timerDueAt: { $ne: null } }, { sort: { timerDueAt: 1 }, projection: { timerDueAt: 1 } }))?.timerDueAt as number | undefined) ?? null,
     runDue: async (now) => {
       const due = (await collection.find({ timerDueAt: { $lte: now } }, { sort: { timerDueAt: 1 }, limit: PAGE, projection: { sagaId: 1, timer: 1 } }).toArray()) as unknown as Pick<SagaDocument, 'sagaId' | 'timer'>[];
@@ -254,6 +264,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
     name: `${saga.name} commands`,
     clock,
     logger,
+    idleRecheckMs,
     nextDue: async () => ((await collection.findOne({ commandsDueAt: { $ne: null } }, { sort: { commandsDueAt: 1 }, projection: { commandsDueAt: 1 } }))?.commandsDueAt as number | undefined) ?? null,
     runDue: async (now) => {
       const due = (await collection.find({ commandsDueAt: { $lte: now } }, { sort: { commandsDueAt: 1 }, limit: PAGE, projection: { sagaId: 1, pendingCommands: 1 } }).toArray()) as unknown as Pick<SagaDocument, 'sagaId' | 'pendingCommands'>[];

@@ -1,12 +1,19 @@
 /**
  * Saga documents on the DocumentStore, with per-saga serialization: updates of one saga run one after the
  * other in this process (a keyed queue), and every write is a compare-and-set on `sagaVersion`, retried on
- * a conflict with another process. A small cache of the last written documents saves the read on the hot
- * path; a stale entry only costs one failed compare-and-set and a re-read.
+ * a conflict with another process. A cache of the last written documents saves the read on the hot path; a
+ * stale entry only costs one failed compare-and-set and a re-read.
+ *
+ * Group commit: the writes of every saga updated in the same turn of the event loop (a consumed batch, or
+ * concurrent requests) go to the store together (`write-batcher.ts`), so many transitions share one store
+ * round trip and one durable commit. Each caller still resolves only once its own write is durable.
  */
 import { MiaRunError } from '../errors.js';
 import type { Collection } from '../ports/document-store.js';
 import type { SagaDocument } from './document.js';
+import { createWriteBatcher } from './write-batcher.js';
+
+export type UpdateFn<T> = (doc: SagaDocument) => Promise<{ doc?: SagaDocument; result: T }> | { doc?: SagaDocument; result: T };
 
 export interface SagaRepository {
   insert(doc: SagaDocument): Promise<void>;
@@ -15,7 +22,7 @@ export interface SagaRepository {
    * Reads the saga, lets `fn` decide, writes what it returns (`doc` undefined: no write) with a version check,
    * and retries from a fresh read on conflict. Calls for one saga are serialized. Throws `MR_SAGA_NOT_FOUND`.
    */
-  update<T>(sagaId: string, fn: (doc: SagaDocument) => Promise<{ doc?: SagaDocument; result: T }> | { doc?: SagaDocument; result: T }): Promise<T>;
+  update<T>(sagaId: string, fn: UpdateFn<T>): Promise<T>;
   ensureIndexes(): Promise<void>;
   readonly collection: Collection;
 }
@@ -25,6 +32,8 @@ export interface RepositoryOptions {
   readonly maxAttempts?: number;
   /** Cached documents; default 10 000. */
   readonly cacheSize?: number;
+  /** Most writes sent to the store together; default 500. */
+  readonly maxBatch?: number;
 }
 
 export function createSagaRepository(collection: Collection, options: RepositoryOptions = {}): SagaRepository {
@@ -32,6 +41,7 @@ export function createSagaRepository(collection: Collection, options: Repository
   const cacheSize = options.cacheSize ?? 10_000;
   const cache = new Map<string, SagaDocument>();
   const queues = new Map<string, Promise<unknown>>();
+  const writes = createWriteBatcher(collection, { maxBatch: options.maxBatch ?? 500 });
 
   const remember = (doc: SagaDocument): void => {
     cache.delete(doc.sagaId);
@@ -71,7 +81,7 @@ export function createSagaRepository(collection: Collection, options: Repository
       ]);
     },
     async insert(doc) {
-      await collection.insertOne(doc as unknown as Record<string, unknown>);
+      await writes.insert(doc);
       remember(doc);
     },
     get: read,
@@ -82,8 +92,7 @@ export function createSagaRepository(collection: Collection, options: Repository
           if (doc === null) throw new MiaRunError('MR_SAGA_NOT_FOUND', `No saga with id "${sagaId}"`, { details: { sagaId } });
           const { doc: next, result } = await fn(doc);
           if (next === undefined) return result;
-          const { matchedCount } = await collection.replaceOne({ _id: sagaId, sagaVersion: doc.sagaVersion }, next as unknown as Record<string, unknown>);
-          if (matchedCount === 1) {
+          if (await writes.replace(doc.sagaVersion, next)) {
             remember(next);
             return result;
           }

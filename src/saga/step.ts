@@ -6,7 +6,7 @@
  */
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { ArmTimeoutParams, CompiledSaga, SagaMachineEvent, SendCommandParams } from './compile.js';
-import { APPLIED_IDS_KEPT, commandsDueAt, type CommandHistoryEntry, type PendingCommand, type SagaDocument } from './document.js';
+import { commandsDueAt, minimalSnapshot, wasApplied, type CommandHistoryEntry, type PendingCommand, type SagaDocument } from './document.js';
 import { mergeMetadata } from './merge.js';
 
 /** Builds a command's payload: its hook when declared, else the saga metadata (flow-manager.md §3). */
@@ -28,12 +28,6 @@ export type StepResult =
 interface ActionLike {
   readonly type: string;
   readonly params?: unknown;
-}
-
-function rememberId(ids: readonly string[], id: string | undefined): readonly string[] {
-  if (id === undefined) return ids;
-  const next = [...ids, id];
-  return next.length > APPLIED_IDS_KEPT ? next.slice(next.length - APPLIED_IDS_KEPT) : next;
 }
 
 function businessState(saga: CompiledSaga, stateId: string): { id: number | null; description: string | null } {
@@ -61,7 +55,7 @@ function enter(saga: CompiledSaga, base: SagaDocument, actions: readonly ActionL
   const pendingCommands = [...base.pendingCommands, ...commands];
   const doc: SagaDocument = {
     ...base,
-    machineSnapshot: saga.machine.getPersistedSnapshot(snapshot),
+    machineSnapshot: minimalSnapshot(saga.machine.getPersistedSnapshot(snapshot)),
     history: { ...base.history, commands: [...base.history.commands, ...history] },
     timer,
     timerDueAt: timer?.dueAt ?? null,
@@ -103,7 +97,6 @@ export function createSagaDocument(
     sagaVersion: 1,
     definitionVersion: saga.definitionHash,
     machineSnapshot: null,
-    appliedEventIds: [],
     timer: null,
     timerDueAt: null,
     pendingCommands: [],
@@ -114,7 +107,7 @@ export function createSagaDocument(
 
 /** Applies one event to a stored saga (exactly once per `messageId`). */
 export function stepSaga(saga: CompiledSaga, doc: SagaDocument, event: SagaMachineEvent, messageId: string | undefined, opts: StepOptions): StepResult {
-  if (messageId !== undefined && doc.appliedEventIds.includes(messageId)) return { kind: 'duplicate' };
+  if (messageId !== undefined && wasApplied(doc, messageId)) return { kind: 'duplicate' };
   const iso = new Date(opts.now).toISOString();
   const check: ReturnType<CompiledSaga['check']> = saga.states.has(doc.currentState)
     ? saga.check(doc.currentState, event)
@@ -129,7 +122,6 @@ export function stepSaga(saga: CompiledSaga, doc: SagaDocument, event: SagaMachi
       ...doc,
       updatedAt: new Date(opts.now),
       sagaVersion: doc.sagaVersion + 1,
-      appliedEventIds: rememberId(doc.appliedEventIds, messageId),
       history: { ...doc.history, rejectedEvents: [...doc.history.rejectedEvents, rejected] },
     };
     return { kind: 'rejected', doc: next, code: check.code, reason: check.reason };
@@ -150,7 +142,6 @@ export function stepSaga(saga: CompiledSaga, doc: SagaDocument, event: SagaMachi
     metadata: mergeMetadata(doc.metadata, event.payload, opts.deepMerge),
     updatedAt: new Date(opts.now),
     sagaVersion: doc.sagaVersion + 1,
-    appliedEventIds: rememberId(doc.appliedEventIds, messageId),
     history: {
       ...doc.history,
       states: [...doc.history.states, { state, timestamp: iso, businessStateId: business.id, businessStateDescription: business.description }],

@@ -4,7 +4,7 @@
  * real store would, so a test cannot pass by sharing references.
  */
 import { aggregate, find } from 'mingo';
-import type { Collection, Document, DocumentStore, Filter, FindCursor, FindOptions } from '../../src/ports/document-store.js';
+import type { BulkWriteOperation, Collection, Document, DocumentStore, Filter, FindCursor, FindOptions } from '../../src/ports/document-store.js';
 import type { HealthCheck } from '../../src/ports/lifecycle.js';
 import { MiaRunError } from '../../src/errors.js';
 
@@ -63,6 +63,24 @@ export class MemoryCollection {
     this.docs.set(match._id, structuredClone({ ...replacement, _id: match._id }));
     this.writes++;
     return { matchedCount: 1, modifiedCount: 1, upsertedCount: 0 };
+  }
+
+  /** Inserts and replacements only (what the saga repository sends), unordered. */
+  async bulkWrite(operations: readonly BulkWriteOperation[]) {
+    let insertedCount = 0;
+    let matchedCount = 0;
+    let firstError: unknown;
+    for (const op of operations) {
+      try {
+        if ('insertOne' in op) insertedCount += (await this.insertOne(op.insertOne.document)) ? 1 : 0;
+        else if ('replaceOne' in op) matchedCount += (await this.replaceOne(op.replaceOne.filter, op.replaceOne.replacement)).matchedCount;
+        else throw new MiaRunError('MR_STORE_UNSUPPORTED', 'the memory store double only inserts and replaces in bulk');
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+    if (firstError !== undefined) throw firstError;
+    return { insertedCount, matchedCount, modifiedCount: matchedCount, deletedCount: 0, upsertedCount: 0, insertedIds: {}, upsertedIds: {} };
   }
 
   aggregate(pipeline: readonly Document[]): FindCursor {

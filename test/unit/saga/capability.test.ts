@@ -205,7 +205,11 @@ describe(`sagas capability (${kind} store, memory bus)`, { concurrency: false },
     const h = await harness();
     memBus(h).failWith = busDown();
     const id = await create(h);
-    const stored = (await h.store.collection('sagas-order').findOne({ _id: id })) as { pendingCommands: { label: string }[] };
+    // The first try fails: the command stays in the document with its next try scheduled.
+    const stored = await waitFor(async () => {
+      const doc = (await h.store.collection('sagas-order').findOne({ _id: id })) as { pendingCommands: { label: string; attempts: number }[] };
+      return doc.pendingCommands[0]?.attempts === 1 ? doc : undefined;
+    }, 'first delivery failed');
     assert.deepEqual(stored.pendingCommands.map((c) => c.label), ['executePayment']);
     assert.equal(commandsOf(h).length, 0);
     memBus(h).failWith = undefined;

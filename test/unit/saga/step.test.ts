@@ -30,7 +30,7 @@ describe('saga step', () => {
     assert.deepEqual(doc.history.commands.map((c) => c.label), ['executePayment']);
     assert.deepEqual(doc.timer, { state: 'paymentRequested', event: 'paymentTimedOut', dueAt: NOW + 15 * 60_000, visit: 0 });
     assert.equal(doc.timerDueAt, NOW + 15 * 60_000);
-    assert.equal((doc.machineSnapshot as { value: string }).value, 'paymentRequested');
+    assert.deepEqual(doc.machineSnapshot, { status: 'active', value: 'paymentRequested' });
   });
 
   it('moves on an expected event, merges metadata at the first level and emits the next command and side effect', () => {
@@ -40,7 +40,8 @@ describe('saga step', () => {
     assert.deepEqual(doc.pendingCommands.map((c) => c.label), ['executePayment', 'shipOrder', 'notifyCustomer']);
     assert.deepEqual(doc.pendingCommands.map((c) => c.sideEffect), [false, false, true]);
     assert.equal(doc.timer, null, 'leaving the state disarms its timer');
-    assert.deepEqual(doc.appliedEventIds, ['m1']);
+    assert.equal(doc.history.events.at(-1)?.messageId, 'm1');
+    assert.equal(doc.appliedEventIds, undefined, 'applied ids are read from the history, not stored twice');
     assert.equal(doc.sagaVersion, 2);
     assert.deepEqual(doc.history.states.map((s) => s.state), ['paymentRequested', 'shippingRequested']);
   });
@@ -64,6 +65,11 @@ describe('saga step', () => {
     assert.equal(again.kind, 'duplicate');
   });
 
+  it('honours the applied ids of documents written by earlier versions', () => {
+    const legacy = { ...created(), appliedEventIds: ['old-1'] };
+    assert.equal(stepSaga(compileSaga('order', orderSaga()), legacy, { type: 'paymentExecuted', payload: {} }, 'old-1', opts()).kind, 'duplicate');
+  });
+
   it('records and rejects an event that does not fit the state, saying what was expected', () => {
     const r = stepSaga(compileSaga('order', orderSaga()), created(), { type: 'orderShipped', payload: {} }, 'm2', opts());
     assert.equal(r.kind, 'rejected');
@@ -72,7 +78,8 @@ describe('saga step', () => {
     assert.match(r.reason, /"orderShipped" does not fit state "paymentRequested"; expected one of: paymentExecuted, .*paymentTimedOut/);
     assert.equal(r.doc.currentState, 'paymentRequested');
     assert.deepEqual(r.doc.history.rejectedEvents.map((e) => [e.event, e.code]), [['orderShipped', 'MR_SAGA_UNEXPECTED_EVENT']]);
-    assert.deepEqual(r.doc.appliedEventIds, ['m2']);
+    assert.equal(r.doc.history.rejectedEvents.at(-1)?.messageId, 'm2');
+    assert.equal(stepSaga(compileSaga('order', orderSaga()), r.doc, { type: 'orderShipped', payload: {} }, 'm2', opts()).kind, 'duplicate', 'a rejected message is not looked at twice');
   });
 
   it('rejects a payload failing payloadValidationSchema with MR_SAGA_INVALID_EVENT', () => {
