@@ -54,6 +54,8 @@ export interface ServerConfig {
   /** Default `miauserid`. */
   readonly userIdHeader: string;
   readonly cors?: { readonly origins: readonly string[]; readonly credentials?: boolean };
+  /** `false` turns off `/documentation` and `/documentation/json`; default on. */
+  readonly documentation?: boolean;
 }
 
 export interface EmbeddedDatabaseConfig {

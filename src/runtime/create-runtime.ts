@@ -18,6 +18,7 @@ import { createLogger } from './logger.js';
 import { createRuntimeMetrics } from './metrics.js';
 import { busKind, createBackendRegistry, storeKind, type BackendContext, type BackendFactories, type BackendKind } from './registry.js';
 import { ROLES } from './roles.js';
+import { installDocumentation } from './documentation/index.js';
 import { installStatusRoutes, type HealthProbe } from './status-routes.js';
 import { createTargetDirectory } from './targets.js';
 import { VERSION } from './version.js';
@@ -105,6 +106,8 @@ export function createRuntime(config: ProjectConfig, options: RuntimeOptions = {
   let listeners: OpenListeners | undefined;
   const metrics = createRuntimeMetrics({ logger });
   const app = createHttpServer({ bodyLimit: config.server.bodyLimit, logger, isClosing: () => state === 'stopping' || state === 'stopped' });
+  // First, so that the OpenAPI document sees every route registered after it.
+  installDocumentation(app, config, VERSION);
   installBackofficeMarker(app, config.server.trustIdentityHeaders);
   metrics.install(app);
   const probes: HealthProbe[] = [
