@@ -105,8 +105,13 @@ export const ERROR_CODES = {
   MR_FD_INVALID_MESSAGE: spec('A CDC message is not in the format declared for its system of record.'),
   MR_FD_TRUNCATE_SKIPPED: spec('A truncate operation was skipped (counted, never applied).'),
   MR_FD_AGGREGATION_FAILED: spec('A single view could not be computed from its projections.', undefined, true),
+  MR_FD_SV_TIMEOUT: spec('A single-view aggregation exceeded the view\'s `timeout` (SINGLE_VIEW_AGGREGATION_MAX_TIME).', undefined, true),
+  MR_FD_UNSUPPORTED_TRIGGER: spec('An sv-trigger message of a type mia-run does not implement (`patch`, Mia\'s SV Patch); it is dead-lettered.'),
+  MR_FD_INVALID_CHANGE_EVENT: spec('A consumed pr-update, sv-update or sv-trigger message is not in any known version of its format.'),
   MR_FD_NOT_FOUND: spec('No projection record or single view document with that id.', 404),
   MR_FD_INVALID_QUERY: spec('A projection or single view read has an invalid _q, _st, _s, _l or _sk.', 400),
+  MR_FD_UNKNOWN_NAME: spec('A fast-data operation names a projection, single view or dead-letter topic the descriptor does not declare.', 404),
+  MR_FD_OPERATION_UNAVAILABLE: spec('A fast-data operation needs something this process or command does not have (load and replay need the process consuming the projection).', 409),
 
   // Event sourcing
   MR_ES_VERSION_CONFLICT: spec('The expected version does not match the aggregate\'s current version.', 409),

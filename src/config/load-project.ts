@@ -10,6 +10,7 @@ import { resolveCollectionRefs } from './collection-refs.js';
 import { deepFreeze } from './freeze.js';
 import { displayPath, resolveIncludes } from './include.js';
 import { interpolate, type Env } from './interpolate.js';
+import { resolveMiaFiles } from './mia-files.js';
 import { createLocator, type Locator, type Path } from './locate.js';
 import { normalize } from './normalize.js';
 import { DEFAULT_LIMITS, readYamlFile, type ReadLimits, type ReadResult } from './read-yaml.js';
@@ -87,13 +88,16 @@ async function load(file: string, options: LoadOptions): Promise<LoadResult> {
     fileOf: (path) => locator.sourceOf(path).file,
   });
   diagnostics.push(...normalized.diagnostics.filter(fresh));
+  // Mia single-view files become the equivalent declarations before the rules check them.
+  const imported = await resolveMiaFiles(normalized.config, locator, cwd, limits);
+  diagnostics.push(...imported.diagnostics.filter(fresh));
   const shapeIsValid = schemaProblems.length === 0 && interpolated.failed.length === 0;
-  diagnostics.push(...runRules(normalized.config, locator, options.rules ?? RULES, shapeIsValid).filter(fresh));
+  diagnostics.push(...runRules(imported.config, locator, options.rules ?? RULES, shapeIsValid).filter(fresh));
   if (diagnostics.some((d) => d.severity === 'error')) return finish();
 
-  diagnostics.push(...(await checkCodeHooks(normalized.config, locator)));
+  diagnostics.push(...(await checkCodeHooks(imported.config, locator)));
   if (diagnostics.some((d) => d.severity === 'error')) return finish();
-  return { config: deepFreeze(normalized.config), diagnostics: sortDiagnostics(diagnostics, displays) };
+  return { config: deepFreeze(imported.config), diagnostics: sortDiagnostics(diagnostics, displays) };
 }
 
 /**

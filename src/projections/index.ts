@@ -18,6 +18,12 @@ import { loadHook, loadHooks } from './hooks.js';
 import { projectionIndexes, viewIndexes } from './indexes.js';
 import { createDeadLetters } from './dead-letters.js';
 import { createIngestHandler } from './ingest.js';
+import { createFastDataOperations, JOURNAL_COLLECTION, type FastDataOperations } from './operations/index.js';
+import { adminRoutes } from './operations/admin-routes.js';
+import { CONTROL_COLLECTION } from './operations/control.js';
+import { createLive, type Live } from './operations/live.js';
+import { recomputeAll, refreshView } from './operations/refresh.js';
+import { fastDataTargets } from './operations/targets.js';
 import { createInterop, isExternal } from './topics/index.js';
 import { compileProjection, type CompiledProjection, type MappingStats } from './mapping.js';
 import { readRoutes } from './read-routes.js';
@@ -69,6 +75,19 @@ export function createProjections(ctx: CapabilityContext): Capability {
   for (const [name, view] of viewConfigs) {
     routes.set(name, readRoutes({ kind: 'view', name, keyFields: Object.keys(view.key), collection: () => storeOf(view.database, `single view "${name}"`).collection(view.collection ?? name) }));
   }
+
+  // Operations (fast-data.md §7): `/-/fast-data/` admin routes, live once started.
+  const targets = fastDataTargets(ctx.config.name, fastData);
+  const sorSubscriptions = new Map<string, Subscription>();
+  let operations: FastDataOperations | undefined;
+  let live: Live | undefined;
+  routes.set('/-/fast-data', adminRoutes({
+    operations: () => {
+      if (operations === undefined) throw new MiaRunError('MR_FD_OPERATION_UNAVAILABLE', 'fast data is not running in this process');
+      return operations;
+    },
+    backoffice: ctx.config.server.backofficePort !== undefined,
+  }));
 
   const views: CompiledView[] = viewConfigs.map(([name, config]) => compileView(name, config));
   const viewsByProjection = new Map<string, CompiledView[]>();
@@ -124,6 +143,26 @@ export function createProjections(ctx: CapabilityContext): Capability {
       if (bus === undefined) return;
       const interop = createInterop({ project: ctx.config.name, fastData, views, viewsOf: (p) => viewsByProjection.get(p) ?? [], svDeps: (view) => svDeps.get(view)!, recompute: guardedRecompute, bus, collectionOf: projectionCollection, now: () => ctx.clock.now(), metrics });
       const deadLetters = createDeadLetters({ bus, metrics, logger: ctx.logger, now: () => ctx.clock.now() });
+      const journal = storeOf(undefined, 'trigger journal').collection(JOURNAL_COLLECTION);
+      const viewByName = new Map(views.map((v) => [v.name, v]));
+      const refreshDeps = (name: string) => {
+        const view = viewByName.get(name);
+        if (view === undefined) throw new MiaRunError('MR_FD_UNKNOWN_NAME', `"${name}" is not a single view`);
+        return { view, writer: svDeps.get(view)!, recompute: interop.recompute, bus, metrics };
+      };
+      live = createLive({
+        targets, bus, clock: ctx.clock, logger: ctx.logger.child({ component: 'fast-data-operations' }), metrics,
+        control: storeOf(undefined, 'fast data control').collection(CONTROL_COLLECTION), journal, subscriptions: sorSubscriptions,
+        viewsOf: (p) => (viewsByProjection.get(p) ?? []).map((v) => v.name),
+        refresh: (view) => refreshView(refreshDeps(view)),
+        drain: async (view) => {
+          const entries = await journal.find({ view }).toArray();
+          if (entries.length === 0) return;
+          await recomputeAll(refreshDeps(view), entries.map((e) => e.identifier as Record<string, unknown>));
+          await journal.deleteMany({ _id: { $in: entries.map((e) => e._id) } });
+        },
+      });
+      await live.pause.refresh();
       for (const [sorName, sor] of sors) {
         const parser: FormatParser = sor.format === 'custom'
           ? customParser(await loadHook<MessageAdapter>(sor.adapter ?? { module: '' }, source, `adapter of "${sorName}"`, 'messageAdapter'), ctx.logger.child({ sor: sorName }))
@@ -149,13 +188,28 @@ export function createProjections(ctx: CapabilityContext): Capability {
           deadLetter: deadLetters,
           attempts: INGEST_ATTEMPTS,
           sleep: (ms, signal) => ctx.clock.sleep(ms, signal),
+          pause: live.pause,
+          bulk: live.bulk,
         });
         const topics = [...new Set(mine.map((p) => p.topic))];
-        subscriptions.push(await bus.subscribe({ group: sorGroup(ctx.config.name, sorName), topics, fromBeginning: true, handler, maxBatchSize: INGEST_BATCH, deadLetter: { attempts: INGEST_ATTEMPTS } }));
+        const subscription = await bus.subscribe({ group: sorGroup(ctx.config.name, sorName), topics, fromBeginning: true, handler, maxBatchSize: INGEST_BATCH, deadLetter: { attempts: INGEST_ATTEMPTS } });
+        sorSubscriptions.set(sorName, subscription);
+        subscriptions.push(subscription);
       }
       subscriptions.push(...(await interop.subscribe()));
+      await live.start();
+      operations = createFastDataOperations({
+        targets, store: (db) => storeOf(db, 'fast data operations'), bus, clock: ctx.clock, metrics, live, onPauseChange: () => live!.pause.refresh(),
+        writer: (name) => {
+          const { view, writer } = refreshDeps(name);
+          return { view, deps: writer };
+        },
+        recompute: interop.recompute,
+      });
     },
     async stop() {
+      live?.stop();
+      operations = undefined;
       await Promise.all(subscriptions.splice(0).map((s) => s.stop()));
       await retryWorker?.stop();
     },

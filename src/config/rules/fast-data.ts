@@ -6,8 +6,9 @@
  */
 import { didYouMean } from '../diagnostics.js';
 import type { Path } from '../locate.js';
-import { BUILTIN_CAST_NAMES, type AggregationConfig, type FieldRefs, type SingleViewConfig } from '../sections/fast-data.js';
+import { BUILTIN_CAST_NAMES, type AggregationConfig, type AggregationEntry, type FieldRefs, type SelectValue, type SingleViewConfig } from '../sections/fast-data.js';
 import type { Diagnostic } from '../types.js';
+import { withChainedViews } from './fast-data-topics.js';
 import type { ConfigRule, RuleContext } from './rule.js';
 
 const METADATA = ['__STATE__', 'createdAt', 'updatedAt', 'timestamp', '__internal__counter', '__internal__counterType', '__internal__kafkaInfo'];
@@ -32,7 +33,7 @@ function checkSystems(ctx: RuleContext, report: Report, fields: Map<string, stri
     for (const [name, p] of Object.entries(sor.projections)) {
       const pAt: Path = [...at, 'projections', name];
       if (fields.has(name)) report(pAt, `projection "${name}" is declared twice`, { code: 'MR_CONFIG_DUPLICATE', target: 'key' });
-      if (!topics.includes(p.topic)) report([...pAt, 'topic'], `topic "${p.topic}" is not declared in bus.topics${didYouMean(p.topic, topics)}`, { hint: 'declare it under bus.topics so it exists on every backend' });
+      if (p.external === undefined && !topics.includes(p.topic)) report([...pAt, 'topic'], `topic "${p.topic}" is not declared in bus.topics${didYouMean(p.topic, topics)}`, { hint: 'declare it under bus.topics so it exists on every backend' });
       const names = p.fields.map((f) => f.name);
       fields.set(name, names);
       p.fields.forEach((f, i) => {
@@ -86,29 +87,65 @@ function checkView(ctx: RuleContext, report: Report, name: string, view: SingleV
   const linked = (a: string, b: string, via?: string): boolean =>
     relations.some((r) => (via === undefined || r.name === via) && [refList(r.from)[0]?.split('.')[0], refList(r.to)[0]?.split('.')[0]].sort().join() === [a, b].sort().join());
   const functions = Object.keys(ctx.config.fastData?.functions ?? {});
-  const walk = (aggregation: AggregationConfig, projection: string, path: Path, top: boolean): void => {
-    for (const [field, entry] of Object.entries(aggregation)) {
-      const fAt: Path = [...path, field];
-      if (typeof entry === 'string') {
-        if (top || entry.includes('.')) checkRef(entry.includes('.') ? entry : `${projection}.${entry}`, fAt, projection);
-        else if (!known(projection).includes(entry)) report(fAt, `"${entry}" is not a field of projection "${projection}"${didYouMean(entry, known(projection))}`);
-      } else if ('from' in entry) {
-        if (!fields.has(entry.from)) {
-          report([...fAt, 'from'], `"${entry.from}" is not a projection${didYouMean(entry.from, projections)}`);
-          continue;
-        }
-        if (entry.via !== undefined && !relations.some((r) => r.name === entry.via)) report([...fAt, 'via'], `relation "${entry.via}" is not declared${didYouMean(entry.via, relations.map((r) => r.name ?? ''))}`);
-        else if (!linked(projection, entry.from, entry.via)) report([...fAt, 'from'], `no relation links "${projection}" and "${entry.from}"`, { hint: `add to relations: { from: ${entry.from}.<field>, to: ${projection}.<field> }` });
-        walk(entry.fields, entry.from, [...fAt, 'fields'], false);
-      } else if ('fn' in entry && !functions.includes(entry.fn)) {
-        report([...fAt, 'fn'], `function "${entry.fn}" is not declared in fastData.functions${didYouMean(entry.fn, functions)}`);
-      }
-    }
+  const checkFn = (fn: string, path: Path): void => {
+    if (!functions.includes(fn)) report(path, `function "${fn}" is not declared in fastData.functions${didYouMean(fn, functions)}`);
   };
-  walk(view.aggregation, base, [...at, 'aggregation'], true);
+  // A field reference: `field` of the node's projection, or `projection.field` of the node or an ancestor.
+  const checkField = (entry: string, projection: string, ancestors: readonly string[], path: Path, top: boolean): void => {
+    const owner = entry.includes('.') ? entry.slice(0, entry.indexOf('.')) : '';
+    if (owner !== '' && ancestors.includes(owner)) checkRef(entry, path, owner);
+    else if (top || entry.includes('.')) checkRef(entry.includes('.') ? entry : `${projection}.${entry}`, path, projection);
+    else if (!known(projection).includes(entry)) report(path, `"${entry}" is not a field of projection "${projection}"${didYouMean(entry, known(projection))}`);
+  };
+  const checkValue = (value: SelectValue, projection: string, ancestors: readonly string[], path: Path, top: boolean): void => {
+    if (typeof value === 'string') checkField(value, projection, ancestors, path, top);
+    else if ('fn' in value) checkFn(value.fn, [...path, 'fn']);
+  };
+  const walkEntry = (entry: AggregationEntry, projection: string, ancestors: readonly string[], fAt: Path, top: boolean): void => {
+    if (typeof entry === 'string') checkField(entry, projection, ancestors, fAt, top);
+    else if ('from' in entry) {
+      if (!fields.has(entry.from)) {
+        report([...fAt, 'from'], `"${entry.from}" is not a projection${didYouMean(entry.from, projections)}`);
+        return;
+      }
+      if (entry.via !== undefined && !relations.some((r) => r.name === entry.via)) report([...fAt, 'via'], `relation "${entry.via}" is not declared${didYouMean(entry.via, relations.map((r) => r.name ?? ''))}`);
+      else if (!linked(projection, entry.from, entry.via)) report([...fAt, 'from'], `no relation links "${projection}" and "${entry.from}"`, { hint: `add to relations: { from: ${entry.from}.<field>, to: ${projection}.<field> }` });
+      if ((entry.fields === undefined) === (entry.value === undefined)) report(fAt, 'a join needs exactly one of "fields" (objects) and "value" (one value per joined record)', { code: 'MR_CONFIG_INVALID_VALUE' });
+      if (entry.fields !== undefined) walk(entry.fields, entry.from, [...ancestors, projection], [...fAt, 'fields'], false);
+      if (entry.value !== undefined) walkEntry(entry.value, entry.from, [...ancestors, projection], [...fAt, 'value'], false);
+    } else if ('select' in entry) {
+      entry.select.forEach((option, i) => {
+        const [op, operands] = Object.entries(option.when)[0] ?? [];
+        if (op === undefined || !['==', '!=', '>', '<', '>=', '<='].includes(op) || Object.keys(option.when).length !== 1) report([...fAt, 'select', i, 'when'], 'a condition is one of ==, !=, >, <, >=, <= with two operands', { code: 'MR_CONFIG_INVALID_VALUE' });
+        else operands?.forEach((o, j) => checkValue(o, projection, ancestors, [...fAt, 'select', i, 'when', op, j], top));
+        checkValue(option.value, projection, ancestors, [...fAt, 'select', i, 'value'], top);
+      });
+      if (entry.default !== undefined) checkValue(entry.default, projection, ancestors, [...fAt, 'default'], top);
+    } else if ('fields' in entry) walk(entry.fields, projection, ancestors, [...fAt, 'fields'], top);
+    else if ('fn' in entry) checkFn(entry.fn, [...fAt, 'fn']);
+  };
+  const walk = (aggregation: AggregationConfig, projection: string, ancestors: readonly string[], path: Path, top: boolean): void => {
+    for (const [field, entry] of Object.entries(aggregation)) walkEntry(entry, projection, ancestors, [...path, field], top);
+  };
+  relations.forEach((r, i) => {
+    const sides = [refList(r.from)[0]?.split('.')[0], refList(r.to)[0]?.split('.')[0]];
+    for (const ref of Object.keys(r.where ?? {})) {
+      const owner = ref.split('.')[0] ?? '';
+      if (!sides.includes(owner)) report([...at, 'relations', i, 'where', ref], `"${ref}" must be a field of "${sides[0]}" or "${sides[1]}" (write projection.field)`, { target: 'key' });
+      else if (!known(owner).includes(ref.slice(owner.length + 1).split('.')[0]!)) report([...at, 'relations', i, 'where', ref], `"${ref.slice(owner.length + 1)}" is not a field of projection "${owner}"`, { target: 'key' });
+    }
+  });
+  if (view.validator !== undefined) checkFn(view.validator, [...at, 'validator']);
+  for (const [projection, strategy] of Object.entries(view.strategies ?? {})) {
+    if (!fields.has(projection)) report([...at, 'strategies', projection], `"${projection}" is not a projection${didYouMean(projection, projections)}`, { target: 'key' });
+    checkFn(strategy.fn, [...at, 'strategies', projection, 'fn']);
+  }
+  walk(view.aggregation, base, [], [...at, 'aggregation'], true);
   const topic = view.publish?.topic;
   const topics = Object.keys(ctx.config.bus.topics);
   if (topic !== undefined && !topics.includes(topic)) report([...at, 'publish', 'topic'], `topic "${topic}" is not declared in bus.topics${didYouMean(topic, topics)}`);
+  const dlq = view.deadLetter?.topic;
+  if (dlq !== undefined && !topics.includes(dlq)) report([...at, 'deadLetter', 'topic'], `topic "${dlq}" is not declared in bus.topics${didYouMean(dlq, topics)}`);
 }
 
 export const fastDataReferences: ConfigRule = {
@@ -118,7 +155,7 @@ export const fastDataReferences: ConfigRule = {
     const report = reporter(ctx, out);
     const fields = new Map<string, string[]>();
     checkSystems(ctx, report, fields);
-    for (const [name, view] of Object.entries(ctx.config.fastData?.singleViews ?? {})) checkView(ctx, report, name, view, fields);
+    for (const [name, view] of Object.entries(ctx.config.fastData?.singleViews ?? {})) checkView(ctx, report, name, view, withChainedViews(ctx.config.fastData, fields, name));
     return out;
   },
 };

@@ -27,6 +27,12 @@ export interface ProjectionConfig {
   readonly primaryKey: readonly string[];
   readonly fields: readonly ProjectionFieldConfig[];
   readonly indexes?: readonly { readonly name?: string; readonly fields: Readonly<Record<string, 1 | -1>> }[];
+  /** Poison messages: default topic `<topic>.dlq`; `mode: skip` (the only one so far). */
+  readonly deadLetter?: { readonly topic?: string; readonly mode?: 'skip' };
+  /** pr-update stream of this projection (fast-data.md §4); default version `v2`. */
+  readonly publish?: { readonly topic: string; readonly version?: 'v1' | 'v2' };
+  /** Written by a Mia Real-Time Updater / Projection Storer (or another view): consumed as pr-update, never ingested here. */
+  readonly external?: { readonly prUpdateTopic: string };
 }
 
 export interface SystemOfRecordConfig {
@@ -51,6 +57,8 @@ export interface RelationConfig {
   readonly from: FieldRefs;
   /** The referenced side (`customers.id`). */
   readonly to: FieldRefs;
+  /** MongoDB filter on either side (`countries.active: true`), constants only; the relation holds when it matches too. */
+  readonly where?: Readonly<Record<string, unknown>>;
 }
 
 export interface JoinNode {
@@ -58,12 +66,34 @@ export interface JoinNode {
   readonly via?: string;
   readonly many?: boolean;
   readonly sort?: Readonly<Record<string, 1 | -1>>;
+  /** The joined record(s) as objects of these fields... */
+  readonly fields?: AggregationConfig;
+  /** ...or as the value of one entry (a field of the joined record, or a nested join). */
+  readonly value?: AggregationEntry;
+}
+
+/** A nested object built from the same records (`{ fields }` without `from`). */
+export interface ObjectNode {
   readonly fields: AggregationConfig;
 }
 
-/** One aggregation entry: `projection.field` (or `field` inside a join), a join, a constant or a function. */
-export type AggregationEntry = string | JoinNode | { readonly const: unknown } | { readonly fn: string };
+/** A value of a `select` (a field reference, `{ const }` or `{ fn }`). */
+export type SelectValue = string | { readonly const: unknown } | { readonly fn: string };
+/** `{ "==": [operand, operand] }` with `==`, `!=`, `>`, `<`, `>=`, `<=`; operands are field references or `{ const }`. */
+export type SelectCondition = Readonly<Record<string, readonly [SelectValue, SelectValue]>>;
+export interface SelectEntry {
+  readonly select: readonly { readonly when: SelectCondition; readonly value: SelectValue }[];
+  readonly default?: SelectValue;
+}
+
+/** One aggregation entry: `projection.field` (or `field` inside a join), a join, a constant, a function or a select. */
+export type AggregationEntry = string | JoinNode | ObjectNode | { readonly const: unknown } | { readonly fn: string } | SelectEntry;
 export type AggregationConfig = Readonly<Record<string, AggregationEntry>>;
+
+/** A Mia file (`erSchema`, `aggregation`, `key`), relative to the declaring file; resolved by the config loader. */
+export interface MiaFileRef {
+  readonly file: string;
+}
 
 export interface SingleViewConfig {
   readonly database?: string;
@@ -79,7 +109,30 @@ export interface SingleViewConfig {
   readonly onStates?: readonly ('PUBLIC' | 'DRAFT' | 'TRASH' | 'DELETED')[];
   /** Default `delete`. */
   readonly delete?: 'delete' | 'virtualDelete';
-  readonly publish?: { readonly topic: string; readonly version?: 'v2' };
+  /** sv-update events; default version `v2`; `includeBeforeAfter` adds the images to v1 messages. */
+  readonly publish?: { readonly topic: string; readonly version?: 'v1' | 'v2'; readonly includeBeforeAfter?: boolean };
+  /** sv-trigger topics (fast-data.md §4): `publish` instead of computing here, `consume` to compute from triggers. */
+  readonly triggers?: { readonly publish?: { readonly topic: string }; readonly consume?: { readonly topic: string } };
+  /** A `fastData.functions` name: `(sv, { logger }) => boolean`. */
+  readonly validator?: string;
+  /** Default `delete` (Mia). */
+  readonly onInvalid?: 'delete' | 'keep';
+  /** Default `replace`. */
+  readonly upsert?: 'replace' | 'update';
+  /** Custom strategy per projection: a `fastData.functions` async generator yielding identifiers. */
+  readonly strategies?: Readonly<Record<string, { readonly fn: string }>>;
+  /** Identifiers from one change above which a warning is logged; default 10,000. */
+  readonly fanOutWarn?: number;
+  /** Aggregation time limit (`10s`); default 10 s. */
+  readonly timeout?: string | number;
+  /** Retries of retriable failures; default 5 × 5000 ms. */
+  readonly retry?: { readonly attempts?: number; readonly delay?: string | number };
+  /** Default `fd-sv-errors`. */
+  readonly errors?: { readonly collection?: string };
+  /** Default `<view>.DLQ`. */
+  readonly deadLetter?: { readonly topic: string };
+  /** Mia ER schema file; the config loader turns it into `relations`. */
+  readonly erSchema?: MiaFileRef;
 }
 
 export interface FastDataConfig {

@@ -1,20 +1,35 @@
 /**
  * Builds a single-view document from current projection state (fast-data.md §5 "Recomputation"): joins
- * follow the relations from the base down, only records whose `__STATE__` is in `onStates` are joined, 1:N
- * joins are arrays in `sort` order (default: the joined projection's PK ascending), 1:1 joins take the
- * first match or null.
+ * follow the relations from the base down (with their `where`), only records whose `__STATE__` is in
+ * `onStates` are joined, 1:N joins are arrays in `sort` order (default: the joined projection's PK
+ * ascending), 1:1 joins take the first match or null; constants, functions and `select` fill the rest.
  */
 import type { Collection, Document } from '../../ports/document-store.js';
 import type { Logger } from '../../ports/logger.js';
-import { linkFilter, type CompiledView, type TreeNode } from './model.js';
+import { getPath, linkFilter, type CompiledView, type FieldSpec, type TreeNode, type ValueSpec } from './model.js';
 
 export interface ProjectionHandle {
   readonly collection: Collection;
   readonly primaryKey: readonly string[];
 }
 
-/** A custom aggregation function: `({ base, doc, logger }) => value`. */
-export type AggregationFn = (ctx: { readonly base: Document; readonly doc: Readonly<Record<string, unknown>>; readonly logger: Logger }) => unknown;
+/** What a custom aggregation function receives (fast-data.md §5 `fn`). */
+export interface AggregationContext {
+  /** The base record. */
+  readonly base: Document;
+  /** The record of the node being built (the base at the top level, a joined record inside a join). */
+  readonly record: Document;
+  /** The fields built so far at this level. */
+  readonly doc: Readonly<Record<string, unknown>>;
+  /** Records of the current node and its ancestors, by projection name. */
+  readonly deps: ReadonlyMap<string, Document>;
+  /** Read access to projection collections. */
+  readonly store: { readonly collection: (projection: string) => Collection };
+  readonly logger: Logger;
+}
+
+/** A custom aggregation function (`fastData.functions`), sync or async. */
+export type AggregationFn = (ctx: AggregationContext) => unknown;
 
 export interface AggregateDeps {
   readonly projection: (name: string) => ProjectionHandle;
@@ -22,47 +37,83 @@ export interface AggregateDeps {
   readonly logger: Logger;
 }
 
-function getPath(record: Readonly<Record<string, unknown>>, path: string): unknown {
-  if (!path.includes('.')) return record[path];
-  let node: unknown = record;
-  for (const part of path.split('.')) node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part] : undefined;
-  return node;
+interface Frame {
+  readonly record: Document;
+  readonly base: Document;
+  readonly deps: ReadonlyMap<string, Document>;
 }
 
-async function buildNode(node: TreeNode, record: Document, base: Document, view: CompiledView, deps: AggregateDeps): Promise<Record<string, unknown>> {
+const COMPARE: Readonly<Record<string, (a: never, b: never) => boolean>> = {
+  '==': (a, b) => a === b,
+  '!=': (a, b) => a !== b,
+  '>': (a, b) => a > b,
+  '<': (a, b) => a < b,
+  '>=': (a, b) => a >= b,
+  '<=': (a, b) => a <= b,
+};
+
+async function valueOf(spec: ValueSpec, frame: Frame, doc: Record<string, unknown>, deps: AggregateDeps): Promise<unknown> {
+  switch (spec.kind) {
+    case 'const':
+      return spec.value;
+    case 'field': {
+      const record = spec.ref.projection === '' ? frame.record : frame.deps.get(spec.ref.projection);
+      const v = record === undefined ? undefined : getPath(record, spec.ref.field);
+      return v === undefined ? null : v;
+    }
+    case 'fn': {
+      const fn = deps.functions.get(spec.name);
+      if (fn === undefined) return null;
+      const store = { collection: (projection: string) => deps.projection(projection).collection };
+      return (await fn({ base: frame.base, record: frame.record, doc, deps: frame.deps, store, logger: deps.logger })) ?? null;
+    }
+  }
+}
+
+async function buildFields(fields: Readonly<Record<string, FieldSpec>>, node: TreeNode, frame: Frame, view: CompiledView, deps: AggregateDeps): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(node.fields)) {
+  for (const [name, spec] of Object.entries(fields)) {
     switch (spec.kind) {
-      case 'field': {
-        const v = getPath(record, spec.field);
-        out[name] = v === undefined ? null : v;
+      case 'join':
+        out[name] = await buildJoin(spec.node, node, frame, view, deps);
         break;
-      }
-      case 'const':
-        out[name] = spec.value;
+      case 'object':
+        out[name] = await buildFields(spec.fields, node, frame, view, deps);
         break;
-      case 'fn': {
-        const fn = deps.functions.get(spec.name);
-        out[name] = fn === undefined ? null : ((await fn({ base, doc: out, logger: deps.logger })) ?? null);
-        break;
-      }
-      case 'join': {
-        const child = spec.node;
-        const filter = child.relation === undefined ? undefined : linkFilter(child.relation, node.projection, record);
-        if (filter === undefined) {
-          out[name] = child.many ? [] : null;
-          break;
+      case 'select': {
+        let chosen = spec.otherwise;
+        for (const option of spec.options) {
+          const left = await valueOf(option.left, frame, out, deps);
+          const right = await valueOf(option.right, frame, out, deps);
+          if (COMPARE[option.op]?.(left as never, right as never) === true) {
+            chosen = option.value;
+            break;
+          }
         }
-        const handle = deps.projection(child.projection);
-        const sort = child.sort ?? Object.fromEntries(handle.primaryKey.map((k) => [k, 1 as const]));
-        const found = await handle.collection.find({ ...filter, __STATE__: { $in: view.onStates } }, { sort, ...(child.many ? {} : { limit: 1 }) }).toArray();
-        const built = await Promise.all(found.map((r) => buildNode(child, r, base, view, deps)));
-        out[name] = child.many ? built : (built[0] ?? null);
+        out[name] = await valueOf(chosen, frame, out, deps);
         break;
       }
+      default:
+        out[name] = await valueOf(spec, frame, out, deps);
     }
   }
   return out;
+}
+
+async function buildJoin(child: TreeNode, parent: TreeNode, frame: Frame, view: CompiledView, deps: AggregateDeps): Promise<unknown> {
+  const filter = child.relation === undefined ? undefined : linkFilter(child.relation, parent.projection, frame.record);
+  if (filter === undefined) return child.many ? [] : null;
+  const handle = deps.projection(child.projection);
+  const sort = child.sort ?? Object.fromEntries(handle.primaryKey.map((k) => [k, 1 as const]));
+  const found = await handle.collection.find({ ...filter, __STATE__: { $in: view.onStates } }, { sort, ...(child.many ? {} : { limit: 1 }) }).toArray();
+  const built = await Promise.all(
+    found.map(async (record) => {
+      const scoped = new Map(frame.deps).set(child.projection, record);
+      const doc = await buildFields(child.fields, child, { record, base: frame.base, deps: scoped }, view, deps);
+      return child.pluck ? doc.$value : doc;
+    }),
+  );
+  return child.many ? built : (built[0] ?? null);
 }
 
 /** The base record of an identifier in an accepted state, or null. */
@@ -74,7 +125,7 @@ export async function findBase(view: CompiledView, identifier: Readonly<Record<s
 
 /** The SV document (without store metadata) of `base`. */
 export async function aggregate(view: CompiledView, base: Document, deps: AggregateDeps): Promise<Record<string, unknown>> {
-  const doc = await buildNode(view.root, base, base, view, deps);
+  const doc = await buildFields(view.root.fields, view.root, { record: base, base, deps: new Map([[view.base, base]]) }, view, deps);
   for (const [svField, baseField] of Object.entries(view.key)) doc[svField] = base[baseField];
   if (doc.__STATE__ === undefined) doc.__STATE__ = 'PUBLIC';
   return doc;

@@ -1,10 +1,15 @@
 /**
- * Automatic strategy (fast-data.md §5): from one projection change (stored pre-image and post-image) to the
- * identifiers of every single view to recompute. Each place the projection occurs in a view's aggregation
- * tree is walked backwards to the base through the relations, querying related records in ANY state, so a
- * foreign key that moves reaches both the old parent (from the pre-image) and the new one (post-image).
+ * Strategies (fast-data.md §5): from one projection change (stored pre-image and post-image) to the
+ * identifiers of every single view to recompute. Automatic: each place the projection occurs in a view's
+ * aggregation tree is walked backwards to the base through the relations (their `where` included), querying
+ * related records in ANY state, so a foreign key that moves reaches both the old parent (from the pre-image)
+ * and the new one (post-image). Custom (`strategies: { <projection>: { fn } }`): an async generator
+ * `(change, { store, logger })` yielding identifiers replaces the automatic walk for that projection. More
+ * identifiers than `fanOutWarn` (default 10,000) from one change are logged, never truncated.
  */
-import type { Document } from '../../ports/document-store.js';
+import { MiaRunError } from '../../errors.js';
+import type { Collection, Document } from '../../ports/document-store.js';
+import type { Logger } from '../../ports/logger.js';
 import type { ProjectionChange } from '../apply.js';
 import type { AggregateDeps } from './aggregate.js';
 import { linkFilter, type CompiledView } from './model.js';
@@ -24,8 +29,39 @@ function identifierOf(view: CompiledView, base: Readonly<Record<string, unknown>
   return id;
 }
 
+/** A custom strategy (`fastData.functions`): yields the identifiers of the view to recompute. */
+export type StrategyFn = (
+  change: ProjectionChange,
+  ctx: { readonly store: { readonly collection: (projection: string) => Collection }; readonly logger: Logger },
+) => AsyncIterable<Readonly<Record<string, unknown>>> | Iterable<Readonly<Record<string, unknown>>>;
+
+/** Default of `fanOutWarn`. */
+export const FAN_OUT_WARN = 10_000;
+
 /** Identifiers (by `identifierKey`) of `view` affected by `change`. */
 export async function affectedIdentifiers(view: CompiledView, change: ProjectionChange, deps: AggregateDeps): Promise<Map<string, Record<string, unknown>>> {
+  const found = await (view.config.strategies?.[change.projection] === undefined ? automatic(view, change, deps) : custom(view, change, deps));
+  const limit = view.config.fanOutWarn ?? FAN_OUT_WARN;
+  if (found.size > limit) deps.logger.warn({ view: view.name, projection: change.projection, identifiers: found.size, fanOutWarn: limit }, 'one projection change triggers many single views');
+  return found;
+}
+
+async function custom(view: CompiledView, change: ProjectionChange, deps: AggregateDeps): Promise<Map<string, Record<string, unknown>>> {
+  const name = view.config.strategies![change.projection]!.fn;
+  // Functions are declared once under fastData.functions; a strategy has its own signature.
+  const fn = deps.functions.get(name) as unknown as StrategyFn | undefined;
+  if (fn === undefined) throw new MiaRunError('MR_FD_AGGREGATION_FAILED', `strategy function "${name}" of view "${view.name}" is not loaded`, { retriable: false });
+  const found = new Map<string, Record<string, unknown>>();
+  const store = { collection: (projection: string) => deps.projection(projection).collection };
+  for await (const yielded of fn(change, { store, logger: deps.logger })) {
+    const id = Object.fromEntries(Object.keys(view.key).map((k) => [k, yielded[k]]));
+    if (Object.values(id).some((v) => v === undefined || v === null)) continue;
+    found.set(identifierKey(view, id), id);
+  }
+  return found;
+}
+
+async function automatic(view: CompiledView, change: ProjectionChange, deps: AggregateDeps): Promise<Map<string, Record<string, unknown>>> {
   const found = new Map<string, Record<string, unknown>>();
   const seeds = [change.before, change.after].filter((r): r is Document => r !== null);
   for (const path of view.paths.get(change.projection) ?? []) {

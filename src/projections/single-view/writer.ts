@@ -1,7 +1,10 @@
 /**
  * Recomputes one single view document from current projection state and stores it (fast-data.md §5):
- * base gone ⇒ delete (hard, or `virtualDelete`); unchanged apart from `updatedAt` ⇒ no write and no event;
- * otherwise a keyed replace keeping `createdAt`, then an `sv-update` v2 event when `publish` is set (§4).
+ * base gone ⇒ delete (hard, or `virtualDelete`); the validator rejecting the document ⇒ `VALIDATION_ERROR`
+ * recorded, then delete (`onInvalid: delete`, Mia) or keep the stored one (`keep`); unchanged apart from
+ * `updatedAt` ⇒ no write and no event; otherwise a keyed write keeping `createdAt` (`upsert: replace` writes
+ * the whole document, `update` only the top-level fields the aggregation produces), then an `sv-update` v2
+ * event when `publish` is set (§4).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Document } from '../../ports/document-store.js';
@@ -9,15 +12,22 @@ import type { OutgoingMessage } from '../../ports/event-bus.js';
 import type { KeyedCollection } from '../write-buffer.js';
 import { aggregate, findBase, type AggregateDeps } from './aggregate.js';
 import type { CompiledView } from './model.js';
+import type { SvErrorLog } from './errors-log.js';
 import { identifierKey } from './strategy.js';
 
-export type SvResult = 'insert' | 'update' | 'delete' | 'noop';
+export type SvResult = 'insert' | 'update' | 'delete' | 'noop' | 'invalid' | 'error';
+
+/** A view's validator (`fastData.functions`): `(sv, { logger }) => boolean`, sync or async. */
+export type ValidatorFn = (sv: Readonly<Record<string, unknown>>, ctx: { readonly logger: AggregateDeps['logger'] }) => boolean | Promise<boolean>;
 
 export interface WriterDeps extends AggregateDeps {
   readonly collection: KeyedCollection;
   readonly now: () => Date;
   /** `source` of sv-update events (the project name). */
   readonly origin: string;
+  readonly validator?: ValidatorFn;
+  /** Where `VALIDATION_ERROR` (and the failures of `guardedRecompute`) are recorded. */
+  readonly errors?: SvErrorLog;
 }
 
 function comparable(doc: Document | null): Document | null {
@@ -49,16 +59,29 @@ export async function recompute(view: CompiledView, identifier: Readonly<Record<
   const now = deps.now();
   if (base === null) {
     if (stored === null || stored.__STATE__ === 'DELETED') return { result: 'noop' };
-    if (view.config.delete === 'virtualDelete') await deps.collection.replaceOne(identifier, { ...withoutId(stored), __STATE__: 'DELETED', updatedAt: now }, { upsert: true });
-    else await deps.collection.deleteOne(identifier);
+    await remove(view, identifier, stored, now, deps);
     return outcome('delete', view, identifier, 'DELETE', withoutId(stored), null, deps);
   }
   const doc = await aggregate(view, base, deps);
-  if (isDeepStrictEqual(comparable(stored), comparable(doc))) return { result: 'noop' };
-  const full = { ...doc, createdAt: stored?.createdAt ?? now, updatedAt: now };
+  if (deps.validator !== undefined && (await deps.validator(doc, { logger: deps.logger })) !== true) {
+    await deps.errors?.record(view.name, identifier, 'VALIDATION_ERROR', `the validator rejected the single view ${identifierKey(view, identifier)}`);
+    if (view.config.onInvalid === 'keep' || stored === null || stored.__STATE__ === 'DELETED') return { result: 'invalid' };
+    await remove(view, identifier, stored, now, deps);
+    return outcome('invalid', view, identifier, 'DELETE', withoutId(stored), null, deps);
+  }
+  // `update` keeps the top-level fields others wrote (a second view or writer on the same collection).
+  const next = view.config.upsert === 'update' && stored !== null ? { ...withoutId(stored), ...doc } : doc;
+  if (isDeepStrictEqual(comparable(stored), comparable(next))) return { result: 'noop' };
+  const full = { ...next, createdAt: stored?.createdAt ?? now, updatedAt: now };
   await deps.collection.replaceOne(identifier, full, { upsert: true });
   const live = stored !== null && stored.__STATE__ !== 'DELETED';
   return outcome(live ? 'update' : 'insert', view, identifier, live ? 'UPDATE' : 'INSERT', withoutId(stored), full, deps);
+}
+
+/** Hard delete, or `virtualDelete`: `__STATE__: DELETED` on the stored document. */
+async function remove(view: CompiledView, identifier: Readonly<Record<string, unknown>>, stored: Document, now: Date, deps: WriterDeps): Promise<void> {
+  if (view.config.delete === 'virtualDelete') await deps.collection.replaceOne(identifier, { ...withoutId(stored), __STATE__: 'DELETED', updatedAt: now }, { upsert: true });
+  else await deps.collection.deleteOne(identifier);
 }
 
 function outcome(result: SvResult, view: CompiledView, identifier: Readonly<Record<string, unknown>>, type: 'INSERT' | 'UPDATE' | 'DELETE', before: Document | null, after: Document | null, deps: WriterDeps): SvOutcome {
