@@ -6,6 +6,7 @@ import { aggregateRules } from './aggregates.js';
 import { collectionRules } from './collections.js';
 import { databaseRules } from './databases.js';
 import { fastDataRules } from './fast-data.js';
+import { fastDataTopicRules } from './fast-data-topics.js';
 import { gatewayRules } from './gateway.js';
 import { policyRules } from './policies.js';
 import type { ConfigRule } from './rule.js';
@@ -19,6 +20,7 @@ export const RULES: readonly ConfigRule[] = [
   ...collectionRules,
   ...sagaRules,
   ...fastDataRules,
+  ...fastDataTopicRules,
   ...gatewayRules,
   ...aggregateRules,
 ];
