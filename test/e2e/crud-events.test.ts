@@ -60,13 +60,24 @@ describe('CRUD change events through the outbox (embedded store and bus)', () =>
     assert.equal(events[0]?.document._id, id);
   });
 
-  it('a failed write publishes nothing (a duplicate bulk insert is all-or-nothing here)', async () => {
+  it('an ordered bulk insert that hits a duplicate keeps the earlier documents, each with its event, and publishes nothing for the rest', async () => {
     const before = got.length;
-    const dup = await t.app.inject({ method: 'POST', url: '/books/bulk', payload: [book(2), book(2)] });
+    const dup = await t.app.inject({ method: 'POST', url: '/books/bulk', payload: [book(2), book(4), book(2), book(5)] });
     assert.equal(dup.statusCode, 409);
-    assert.equal((await t.app.inject({ url: '/books/count?isbn=isbn-2&_st=DRAFT' })).body, '0');
+    assert.match((JSON.parse(dup.body) as { message: string }).message, /"isbn"/);
+    const kept = (await t.app.inject({ url: '/books/?_st=DRAFT&_s=isbn&_p=isbn' })).json<{ isbn: string }[]>().map((d) => d.isbn);
+    assert.deepEqual(kept, ['isbn-2', 'isbn-4'], 'the documents before the duplicate stay; the one after is not written');
     await t.app.inject({ method: 'POST', url: '/books', payload: book(3) });
+    const events = await waitFor(before + 3);
+    assert.deepEqual(events.slice(before).map((e) => [e.operation, e.document.isbn]), [['insert', 'isbn-2'], ['insert', 'isbn-4'], ['insert', 'isbn-3']]);
+  });
+
+  it('a failed single write publishes nothing', async () => {
+    const before = got.length;
+    const dup = await t.app.inject({ method: 'POST', url: '/books', payload: book(3) });
+    assert.equal(dup.statusCode, 409);
+    await t.app.inject({ method: 'POST', url: '/books', payload: book(6) });
     const events = await waitFor(before + 1);
-    assert.equal(events.at(-1)?.document.isbn, 'isbn-3');
+    assert.equal(events.at(-1)?.document.isbn, 'isbn-6');
   });
 });

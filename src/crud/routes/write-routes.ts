@@ -1,10 +1,11 @@
 /**
  * Insert routes (crud-api.md §2): `POST /` (200 `{_id}`), `POST /validate`, `POST /bulk` (ordered: earlier
- * documents stay on a 409; all-or-nothing for collections with events, whose writes are transactions) and
- * `POST /upsert-one` (one atomic store operation, §10).
+ * documents stay on a 409, also for collections with events, where each kept document comes with its
+ * event) and `POST /upsert-one` (one atomic store operation, §10).
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { isMiaRunError } from '../../errors.js';
 import { insertBodySchema, updateBodySchema } from '../model/wire-schema.js';
 import { querySchema } from '../model/query-schema.js';
 import { buildFilter, parseStates, type QueryString } from '../query/read-plan.js';
@@ -42,10 +43,23 @@ export function registerWriteRoutes(app: FastifyInstance, services: CollectionSe
     const ctx = requestContext(request.headers, services.userIdHeader);
     const now = new Date(services.clock.now());
     const docs = (request.body as Body[]).map((body, i) => buildDocument(model, body, ctx, now, `body/${i}`));
-    await writer.run(async (c) => {
-      await c.insertMany(docs);
-      return { result: undefined, changes: [{ operation: 'insert', documents: docs }] };
-    });
+    try {
+      await writer.run(async (c) => {
+        await c.insertMany(docs);
+        return { result: undefined, changes: [{ operation: 'insert', documents: docs }] };
+      });
+    } catch (err) {
+      // With events the batch was one transaction, so a duplicate undid it all. Ordered bulk semantics keep
+      // the documents before the failing one: replay one document (with its event) per transaction; the
+      // first that fails again is the answer.
+      if (!writer.events || docs.length === 1 || !isMiaRunError(err) || err.code !== 'MR_STORE_DUPLICATE_KEY') throw err;
+      for (const doc of docs) {
+        await writer.run(async (c) => {
+          await c.insertOne(doc);
+          return { result: undefined, changes: [{ operation: 'insert', documents: [doc] }] };
+        });
+      }
+    }
     return docs.map((d) => ({ _id: d._id }));
   });
 
