@@ -98,8 +98,10 @@ export interface ComposeCallDefinition {
   readonly as?: string;
   /** Merge the result's fields into the top level instead of nesting it. */
   readonly flatten?: boolean;
-  /** Keep only these fields of the result. */
+  /** Keep only these fields of the result (allow list). */
   readonly fields?: readonly string[];
+  /** Drop these fields of the result (deny list), after `fields`. */
+  readonly omit?: readonly string[];
 }
 
 export type StranglerMode = 'serve' | 'split' | 'shadow';

@@ -27,6 +27,8 @@ interface PlannedCall {
   /** This call's own deadline, built once. */
   readonly deadline: Policy;
   readonly method: string;
+  /** `omit` paths, split once. */
+  readonly omit: readonly (readonly string[])[];
   /** Builds the guarded call for one request (upstream route or in-process host resolved at mount). */
   invoke?: (request: CallRequest) => Call<CallAnswer>;
 }
@@ -50,6 +52,20 @@ function statusError(name: string, answer: CallAnswer): MiaRunError {
     statusCode: answer.statusCode,
     details: { call: name, ...(typeof code === 'string' ? { upstreamCode: code } : {}) },
   });
+}
+
+/** A copy of `value` without the fields at the given paths (`a.b` drops `b` inside `a`); lists element-wise. */
+function omit(value: unknown, paths: readonly (readonly string[])[]): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => omit(v, paths));
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const path of paths) {
+    const [head, ...rest] = path;
+    if (head === undefined || !Object.hasOwn(out, head)) continue;
+    if (rest.length === 0) delete out[head];
+    else out[head] = omit(out[head], [rest]);
+  }
+  return out;
 }
 
 function pick(value: unknown, fields: readonly string[] | undefined): unknown {
@@ -79,7 +95,7 @@ export function createCompose(definition: EndpointDefinition, deps: ComposeDeps)
     const { dependsOn, unknown } = callDependencies(template, names, params);
     if (unknown.length > 0) throw new MiaRunError('MR_CONFIG_UNKNOWN_REF', `endpoint ${definition.basePath}: call "${c.name}" reads {${unknown[0]}}, which is neither a call nor a path parameter`);
     const timeoutMs = c.timeout === undefined ? DEFAULT_CALL_TIMEOUT : (parseDuration(c.timeout) ?? DEFAULT_CALL_TIMEOUT);
-    return { definition: c, name: c.name, template, dependsOn, deadline: deadline(timeoutMs, deps.clock, c.name), method: c.call.method ?? 'GET' };
+    return { definition: c, name: c.name, template, dependsOn, deadline: deadline(timeoutMs, deps.clock, c.name), method: c.call.method ?? 'GET', omit: (c.omit ?? []).map((p) => p.split('.')) };
   });
   const cycle = findCycle(new Map(calls.map((c) => [c.name, c.dependsOn])));
   if (cycle) throw new MiaRunError('MR_CONFIG_INVALID_VALUE', `endpoint ${definition.basePath}: compose calls depend on each other in a cycle: ${cycle.join(' -> ')}`);
@@ -168,7 +184,8 @@ export function createCompose(definition: EndpointDefinition, deps: ComposeDeps)
       const outcome = results.get(call.name)!;
       if (outcome.ok) {
         succeeded++;
-        const value = pick(outcome.value, call.definition.fields);
+        const picked = pick(outcome.value, call.definition.fields);
+        const value = call.omit.length === 0 ? picked : omit(picked, call.omit);
         if (call.definition.flatten && value !== null && typeof value === 'object' && !Array.isArray(value)) Object.assign(answer, value);
         else answer[call.definition.as ?? call.name] = value;
         continue;
