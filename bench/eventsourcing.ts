@@ -1,8 +1,10 @@
 // Event-sourcing benchmark (issue 10), in one run on the embedded store and bus (temp directory):
 // - baseline: raw store inserts/s (64 concurrent writers, one event-sized document per call, no transaction);
-// - appends/s across aggregates: 64 concurrent writers on distinct aggregates, each append one transaction
-//   (expected version + insert + outbox staging), published to the bus by the outbox relay;
-// - the same through the aggregate API (no HTTP), and without publication (no outbox), to separate costs;
+// - appends/s across aggregates: 64 concurrent writers on distinct aggregates over HTTP (inject), each append
+//   with its expected version, group-committed with the outbox staging, published to the bus by the relay;
+//   then the rate until the relay has published everything (end to end);
+// - the same through the aggregate API (no HTTP) with 64 and 256 writers, and without publication (no
+//   outbox), to separate costs;
 // - appends/s on one hot aggregate: one writer with expected versions (no conflicts), and 8 writers without
 //   (conflicts retried);
 // - state read of an aggregate with 10,000 events, with a snapshot every 100 events and without (full fold).
@@ -16,7 +18,7 @@ import { EmbeddedEventBus } from '../src/adapters/bus-embedded/index.js';
 import { createEmbeddedDocumentStore } from '../src/adapters/store-embedded/index.js';
 import type { AggregateConfig } from '../src/config/sections/aggregates.js';
 import { createEventSourcing, createEventStore } from '../src/eventsourcing/index.js';
-import { createOutbox } from '../src/outbox/index.js';
+import { countPending, createOutbox } from '../src/outbox/index.js';
 import { createAggregate, type Aggregate } from '../src/eventsourcing/aggregate.js';
 import { compileFold } from '../src/eventsourcing/fold.js';
 import { compileUpcaster } from '../src/eventsourcing/upcast.js';
@@ -77,18 +79,23 @@ async function main(): Promise<void> {
     const app = Fastify();
     await app.register(routes, { prefix: '/account' });
     await app.ready();
+    const httpStart = performance.now();
     const published = await concurrently(APPENDS, WRITERS, async (i) => {
       const res = await app.inject({ method: 'POST', url: `/account/acc-${i}/events`, payload: { type: 'Deposited', payload: { amount: 1 }, expectedVersion: 0 } });
       if (res.statusCode !== 201) throw new Error(res.body);
     });
     console.log(`appends across aggregates, published:   ${fmt(published)}/s (${WRITERS} writers over HTTP inject, outbox in the append transaction)`);
+    while ((await countPending(store)) > 0) await new Promise((r) => setTimeout(r, 5));
+    console.log(`  ... until all published on the bus:   ${fmt(APPENDS / ((performance.now() - httpStart) / 1000))}/s`);
 
     const outbox = createOutbox({ store, bus, clock: systemClock, logger: silentLogger });
     await outbox.start();
-    const outboxed = aggregateOf('direct', createEventStore({ aggregate: 'direct', store, clock: systemClock, outbox, topic: 'account-events' }));
-    await outboxed.ensureIndexes();
-    const publishedDirect = await concurrently(APPENDS, WRITERS, (i) => outboxed.append(`d-${i}`, [{ type: 'Deposited', data: { amount: 1 } }], 0));
-    console.log(`appends across aggregates, published:   ${fmt(publishedDirect)}/s (${WRITERS} writers, direct calls)`);
+    for (const writers of [WRITERS, 4 * WRITERS]) {
+      const outboxed = aggregateOf(`direct${writers}`, createEventStore({ aggregate: `direct${writers}`, store, clock: systemClock, outbox, topic: 'account-events' }));
+      await outboxed.ensureIndexes();
+      const publishedDirect = await concurrently(APPENDS, writers, (i) => outboxed.append(`d-${i}`, [{ type: 'Deposited', data: { amount: 1 } }], 0));
+      console.log(`appends across aggregates, published:   ${fmt(publishedDirect)}/s (${writers} writers, direct calls)`);
+    }
     await outbox.stop();
 
     const quiet = aggregateOf('quiet');

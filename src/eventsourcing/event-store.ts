@@ -265,7 +265,11 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       if (!transactional()) return appendOne(request);
       return new Promise<StoredEvent[]>((resolve, reject) => {
         queue.push({ request, resolve, reject });
-        if (!draining) void drain();
+        if (draining) return;
+        draining = true;
+        // Start on the next turn, not now: writers released by the previous batch come back within the same
+        // turn, and should share the next transaction instead of the first of them committing alone.
+        setImmediate(() => void drain());
       });
     },
     async *read(aggregateId, from, to, limit) {

@@ -25,10 +25,10 @@ import type { DocumentStore, TransactionScope } from '../ports/document-store.js
 import type { EventBus } from '../ports/event-bus.js';
 import type { HealthCheck } from '../ports/lifecycle.js';
 import type { Logger } from '../ports/logger.js';
-import { createSeqCounter, OUTBOX_COLLECTION, reserveSeq, toRecords, type OutboxEvent } from './outbox-records.js';
+import { createSeqCounter, OUTBOX_COLLECTION, pendingFilter, reserveSeq, sentCheckpoint, toRecord, type OutboxEvent } from './outbox-records.js';
 import { OutboxRelay } from './relay.js';
 
-export { OUTBOX_COLLECTION, OUTBOX_META_COLLECTION, OUTBOX_SEQ_HEADER, type OutboxEvent, type OutboxRecord } from './outbox-records.js';
+export { OUTBOX_COLLECTION, OUTBOX_META_COLLECTION, OUTBOX_SEQ_HEADER, type OutboxEvent, type OutboxMessage, type OutboxRecord } from './outbox-records.js';
 
 export interface OutboxOptions {
   readonly store: DocumentStore;
@@ -55,13 +55,22 @@ export interface Outbox {
   write(fn: (tx: TransactionScope) => Promise<readonly OutboxEvent[]>): Promise<void>;
   /** Wakes the relay (after a transaction that staged events commits). */
   notify(): void;
-  /** Publishes everything pending now; resolves with how many records were published. */
+  /** Publishes everything pending now; resolves with how many events were published. */
   flush(): Promise<number>;
+  /** Events staged and not published yet. */
+  pending(): Promise<number>;
   /** Publishes what a previous run left pending, then relays continuously. */
   start(): Promise<void>;
   /** Finishes the pass in flight and gives the relay role up. Idempotent. */
   stop(): Promise<void>;
   health(): Promise<HealthCheck>;
+}
+
+/** Events staged in `store`'s outbox and not published yet (any process; for tests and health checks). */
+export async function countPending(store: DocumentStore): Promise<number> {
+  const transactional = store.features.has('transactions');
+  const records = await store.collection(OUTBOX_COLLECTION).find(pendingFilter(transactional, transactional ? await sentCheckpoint(store) : 0), { projection: { count: 1 } }).toArray();
+  return records.reduce((n, r) => n + (typeof r.count === 'number' ? r.count : 1), 0);
 }
 
 /** Creates the outbox of one store; no I/O until `start()` (or a first `write`). */
@@ -128,7 +137,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const stage = async (tx: TransactionScope, events: readonly OutboxEvent[]): Promise<void> => {
     if (events.length === 0) return;
     const first = await reserveSeq(tx, events.length);
-    await tx.collection(OUTBOX_COLLECTION).insertMany(toRecords(events, first, new Date(clock.now())));
+    await tx.collection(OUTBOX_COLLECTION).insertOne(toRecord(events, first, new Date(clock.now())));
   };
 
   return {
@@ -148,6 +157,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       if (running) queueMicrotask(tick);
     },
     flush,
+    pending: () => countPending(store),
     async start() {
       if (running) return;
       running = true;

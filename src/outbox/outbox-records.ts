@@ -1,8 +1,12 @@
 /**
- * How outbox records are stored in the DocumentStore: one document per event in `_outbox`, numbered by a
- * counter in `_outbox_meta` that is incremented in the same transaction as the business write. Transactions
- * that stage events therefore serialise on the counter, so sequence numbers follow commit order and the relay
- * can publish strictly by `seq` (a record with a higher number is never visible before a lower one).
+ * How outbox records are stored in the DocumentStore: one document in `_outbox` per staged batch (one event:
+ * `{ seq, topic, key, value, headers }`; several: `{ seq, count, messages: [{ topic, key, value, headers }] }`,
+ * the events numbered `seq .. seq + count - 1`), numbered by a counter in `_outbox_meta` that is incremented
+ * in the same transaction as the business write. Transactions that stage events therefore serialise on the
+ * counter, so sequence numbers follow commit order and the relay can publish strictly by `seq` (a record with
+ * a higher number is never visible before a lower one). That is also why, on a store with transactions, the
+ * relay only keeps a checkpoint (`_outbox_meta` `sent`: the last published number) instead of marking every
+ * record: whatever is at or below it has been published.
  */
 import { isMiaRunError } from '../errors.js';
 import type { Document, DocumentStore, TransactionScope } from '../ports/document-store.js';
@@ -22,18 +26,37 @@ export interface OutboxEvent {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** A stored outbox record. */
-export interface OutboxRecord {
-  readonly _id: unknown;
-  readonly seq: number;
+/** One message of a stored record. */
+export interface OutboxMessage {
   readonly topic: string;
   readonly key: string | null;
   readonly value: unknown;
   readonly headers: Readonly<Record<string, string>>;
+}
+
+/** A stored outbox record: one message (fields inline) or `count` messages in `messages`. */
+export interface OutboxRecord extends Partial<OutboxMessage> {
+  readonly _id: unknown;
+  /** Sequence number of the (first) message. */
+  readonly seq: number;
+  readonly count?: number;
+  readonly messages?: readonly OutboxMessage[];
   readonly createdAt: Date;
-  /** Null until the relay published it. */
+  /** Null until published, on stores without transactions (with transactions the `sent` checkpoint says it). */
   readonly sentAt: Date | null;
 }
+
+/** Id of the checkpoint document in `_outbox_meta`: `{ _id: 'sent', seq }`, the last published number. */
+export const SENT_CHECKPOINT = 'sent';
+
+/** The messages of a record with their sequence numbers. */
+export function messagesOf(record: OutboxRecord): (OutboxMessage & { readonly seq: number })[] {
+  if (record.messages !== undefined) return record.messages.map((m, i) => ({ ...m, seq: record.seq + i }));
+  return [{ seq: record.seq, topic: record.topic ?? '', key: record.key ?? null, value: record.value, headers: record.headers ?? {} }];
+}
+
+/** Last sequence number of a record. */
+export const lastSeq = (record: Pick<OutboxRecord, 'seq' | 'count'>): number => record.seq + (record.count ?? 1) - 1;
 
 /** Reserves `count` sequence numbers inside `tx`; returns the first. */
 export async function reserveSeq(tx: Pick<TransactionScope, 'collection'>, count: number): Promise<number> {
@@ -56,15 +79,21 @@ export async function createSeqCounter(store: Pick<DocumentStore, 'collection'>)
   }
 }
 
-/** The documents of `events`, numbered from `first`. */
-export function toRecords(events: readonly OutboxEvent[], first: number, now: Date): Document[] {
-  return events.map((event, i) => ({
-    seq: first + i,
-    topic: event.topic,
-    key: event.key ?? null,
-    value: event.value,
-    headers: { ...(event.headers ?? {}) },
-    createdAt: now,
-    sentAt: null,
-  }));
+const toMessage = (event: OutboxEvent): OutboxMessage => ({ topic: event.topic, key: event.key ?? null, value: event.value, headers: { ...(event.headers ?? {}) } });
+
+/** The document of `events` (one per staged batch: a single insert however many events), numbered from `first`. */
+export function toRecord(events: readonly OutboxEvent[], first: number, now: Date): Document {
+  if (events.length === 1) return { seq: first, ...toMessage(events[0]!), createdAt: now, sentAt: null };
+  return { seq: first, count: events.length, messages: events.map(toMessage), createdAt: now, sentAt: null };
+}
+
+/** Last published sequence number (0: none) per the checkpoint; used on stores with transactions. */
+export async function sentCheckpoint(store: Pick<DocumentStore, 'collection'>): Promise<number> {
+  const doc = await store.collection(OUTBOX_META_COLLECTION).findOne({ _id: SENT_CHECKPOINT });
+  return typeof doc?.seq === 'number' ? doc.seq : 0;
+}
+
+/** The filter of records not published yet. */
+export function pendingFilter(transactional: boolean, checkpoint: number): Record<string, unknown> {
+  return transactional ? { sentAt: null, seq: { $gt: checkpoint } } : { sentAt: null };
 }

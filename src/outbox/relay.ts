@@ -1,8 +1,10 @@
 /**
- * The outbox relay: publishes pending records in `seq` order, then marks them sent. One relay at a time
- * works on a store (a lease in `_outbox_meta`, renewed each pass), so several processes on one database keep
- * the order. A crash after publishing and before marking republishes those records: at-least-once, with the
- * `mia-outbox-seq` header to de-duplicate.
+ * The outbox relay: publishes pending records in `seq` order, then records them as sent: on a store with
+ * transactions by moving the `sent` checkpoint forward (one small write per publish, whatever the number of
+ * records; see outbox-records.ts for why that is safe), otherwise by setting `sentAt` on each record. One
+ * relay at a time works on a store (a lease in `_outbox_meta`, renewed each pass), so several processes on
+ * one database keep the order. A crash after publishing and before recording republishes those records:
+ * at-least-once, with the `mia-outbox-seq` header to de-duplicate.
  */
 import { randomUUID } from 'node:crypto';
 import { isMiaRunError } from '../errors.js';
@@ -11,7 +13,7 @@ import type { DocumentStore } from '../ports/document-store.js';
 import type { EventBus, OutgoingMessage } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import { createMetricEmitter } from '../ports/telemetry.js';
-import { OUTBOX_COLLECTION, OUTBOX_META_COLLECTION, OUTBOX_SEQ_HEADER, type OutboxRecord } from './outbox-records.js';
+import { lastSeq, messagesOf, OUTBOX_COLLECTION, OUTBOX_META_COLLECTION, OUTBOX_SEQ_HEADER, pendingFilter, SENT_CHECKPOINT, sentCheckpoint, type OutboxRecord } from './outbox-records.js';
 
 export interface RelayOptions {
   readonly store: DocumentStore;
@@ -30,17 +32,26 @@ const metrics = createMetricEmitter('outbox');
 
 export class OutboxRelay {
   private readonly owner = randomUUID();
+  /** Until when this relay surely holds the lease (0: not held); renewed once half of it has run out. */
+  private heldUntil = 0;
 
   constructor(private readonly options: RelayOptions) {}
 
-  /** Publishes what is pending (in passes of `batchSize`); returns how many records were published. */
+  // Read per call: a MongoDB store narrows its features to what the server offers only once it has started.
+  private transactional(): boolean {
+    return this.options.store.features.has('transactions');
+  }
+
+  /** Publishes what is pending (in passes of `batchSize` records); returns how many events were published. */
   async relay(): Promise<number> {
     if (!(await this.acquireLease())) return 0;
     let total = 0;
+    let checkpoint = this.transactional() ? await sentCheckpoint(this.options.store) : 0;
     for (;;) {
-      const published = await this.pass();
-      total += published;
-      if (published < this.options.batchSize) break;
+      const pass = await this.pass(checkpoint);
+      total += pass.messages;
+      checkpoint = pass.checkpoint;
+      if (pass.records < this.options.batchSize) break;
       await this.acquireLease();
     }
     return total;
@@ -49,50 +60,78 @@ export class OutboxRelay {
   /** Deletes sent records older than `keepSentMs`. */
   async prune(): Promise<number> {
     const cutoff = new Date(this.options.clock.now() - this.options.keepSentMs);
-    const { deletedCount } = await this.options.store.collection(OUTBOX_COLLECTION).deleteMany({ sentAt: { $ne: null, $lt: cutoff } });
+    const outbox = this.options.store.collection(OUTBOX_COLLECTION);
+    let { deletedCount } = await outbox.deleteMany({ sentAt: { $ne: null, $lt: cutoff } });
+    if (this.transactional()) {
+      const checkpoint = await sentCheckpoint(this.options.store);
+      deletedCount += (await outbox.deleteMany({ sentAt: null, seq: { $lte: checkpoint }, createdAt: { $lt: cutoff } })).deletedCount;
+    }
     return deletedCount;
   }
 
   /** Gives the relay role up (on stop), so another process takes over at once. */
   async release(): Promise<void> {
+    this.heldUntil = 0;
     await this.options.store.collection(OUTBOX_META_COLLECTION).deleteOne({ _id: 'relay', owner: this.owner });
   }
 
-  private async pass(): Promise<number> {
+  private async pass(checkpoint: number): Promise<{ records: number; messages: number; checkpoint: number }> {
     const { store, bus, clock } = this.options;
+    const transactional = this.transactional();
     const outbox = store.collection(OUTBOX_COLLECTION);
-    const pending = (await outbox.find({ sentAt: null }, { sort: { seq: 1 }, limit: this.options.batchSize }).toArray()) as unknown as OutboxRecord[];
-    if (pending.length === 0) return 0;
-    // Consecutive records of one topic go in one publish; runs are published one after the other to keep order.
+    const meta = store.collection(OUTBOX_META_COLLECTION);
+    const pending = (await outbox.find(pendingFilter(transactional, checkpoint), { sort: { seq: 1 }, limit: this.options.batchSize }).toArray()) as unknown as OutboxRecord[];
+    if (pending.length === 0) return { records: 0, messages: 0, checkpoint };
+    const all = pending.flatMap((record) => messagesOf(record).map((m) => ({ ...m, record, createdAt: record.createdAt })));
+    // Consecutive messages of one topic go in one publish; runs are published one after the other to keep order.
     let start = 0;
-    while (start < pending.length) {
+    let sent = checkpoint;
+    while (start < all.length) {
       let end = start + 1;
-      while (end < pending.length && pending[end]!.topic === pending[start]!.topic) end += 1;
-      const run = pending.slice(start, end);
-      const messages: OutgoingMessage[] = run.map((r) => ({
-        key: r.key,
-        value: r.value as OutgoingMessage['value'],
-        headers: { ...r.headers, [OUTBOX_SEQ_HEADER]: String(r.seq) },
-        timestamp: r.createdAt instanceof Date ? r.createdAt.getTime() : clock.now(),
+      while (end < all.length && all[end]!.topic === all[start]!.topic) end += 1;
+      const run = all.slice(start, end);
+      const messages: OutgoingMessage[] = run.map((m) => ({
+        key: m.key,
+        value: m.value as OutgoingMessage['value'],
+        headers: { ...m.headers, [OUTBOX_SEQ_HEADER]: String(m.seq) },
+        timestamp: m.createdAt instanceof Date ? m.createdAt.getTime() : clock.now(),
       }));
       await bus.publish(run[0]!.topic, messages);
-      await outbox.updateMany({ _id: { $in: run.map((r) => r._id) } }, { $set: { sentAt: new Date(clock.now()) } });
+      // A record is recorded as sent once all its messages are (a run may end inside a record).
+      if (transactional) {
+        const last = run[run.length - 1]!;
+        const through = last.seq === lastSeq(last.record) ? last.seq : last.record.seq - 1;
+        if (through > sent) {
+          await meta.updateOne({ _id: SENT_CHECKPOINT }, { $max: { seq: through } }, { upsert: true });
+          sent = through;
+        }
+      } else {
+        const done = run.filter((m) => m.seq === lastSeq(m.record)).map((m) => m.record._id);
+        if (done.length > 0) await outbox.updateMany({ _id: { $in: done } }, { $set: { sentAt: new Date(clock.now()) } });
+      }
       metrics.count('events_relayed', 'Outbox records published to the bus', { topic: run[0]!.topic }, run.length);
       start = end;
     }
-    return pending.length;
+    return { records: pending.length, messages: all.length, checkpoint: sent };
   }
 
   /** Takes or renews the relay lease; false while another live relay holds it. */
   private async acquireLease(): Promise<boolean> {
     const now = this.options.clock.now();
+    // Held for more than half the lease still: no write (a pass per commit would otherwise add a commit each).
+    if (now < this.heldUntil - this.options.leaseMs / 2) return true;
+    this.heldUntil = 0;
     const meta = this.options.store.collection(OUTBOX_META_COLLECTION);
     const lease = { owner: this.owner, leaseUntil: now + this.options.leaseMs };
     const renewed = await meta.updateOne({ _id: 'relay', $or: [{ owner: this.owner }, { leaseUntil: { $lt: now } }] }, { $set: lease });
-    if (renewed.matchedCount === 1) return true;
+    if (renewed.matchedCount === 1) {
+      this.heldUntil = lease.leaseUntil;
+      return true;
+    }
     if ((await meta.findOne({ _id: 'relay' })) !== null) return false;
     try {
       await meta.insertOne({ _id: 'relay', ...lease });
+      this.heldUntil = lease.leaseUntil;
       return true;
     } catch (error) {
       // Another relay created the lease first.

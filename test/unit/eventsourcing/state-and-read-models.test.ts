@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createEventStore, rebuildReadModel } from '../../../src/eventsourcing/index.js';
+import { countPending } from '../../../src/outbox/index.js';
 import { systemClock } from '../../../src/ports/clock.js';
 import { account, esApp, waitFor, type EsApp } from './harness.js';
 
@@ -76,7 +77,7 @@ describe('state, snapshots and read models (embedded store and bus)', () => {
 
   it('replay (rebuild) equals the live read model', async () => {
     for (let i = 0; i < 5; i++) await post(`p${i}`, 'Deposited', { amount: 10 + i });
-    await waitFor(async () => ((await t.bus.lag('mia-run-es-read-model-balances')).every((p) => p.lag === 0) && (await t.store.collection('_outbox').count({ sentAt: null })) === 0 ? true : undefined), 'caught up');
+    await waitFor(async () => ((await t.bus.lag('mia-run-es-read-model-balances')).every((p) => p.lag === 0) && (await countPending(t.store)) === 0 ? true : undefined), 'caught up');
     const live = await t.store.collection('balances').find({}, { sort: { _id: 1 }, projection: { updatedAt: 0 } }).toArray();
     assert.ok(live.length >= 7);
     await t.store.collection('balances').updateOne({ _id: 'p0' }, { $set: { balance: -99 } });

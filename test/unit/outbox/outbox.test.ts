@@ -10,7 +10,7 @@ import { systemClock } from '../../../src/ports/clock.js';
 import type { ConsumedMessage, EventBus, OutgoingMessage } from '../../../src/ports/event-bus.js';
 import { silentLogger } from '../../../src/ports/logger.js';
 import { ManualClock } from '../../../src/ports/manual-clock.js';
-import { createOutbox, OUTBOX_COLLECTION, OUTBOX_SEQ_HEADER } from '../../../src/outbox/index.js';
+import { countPending, createOutbox, OUTBOX_COLLECTION, OUTBOX_SEQ_HEADER } from '../../../src/outbox/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mia-run-outbox-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -73,7 +73,7 @@ describe('outbox', () => {
     assert.deepEqual(got.map((m) => m.headers[OUTBOX_SEQ_HEADER]), ['1', '2', '3', '4', '5']);
     assert.equal(await store.collection('orders').count(), 5);
     await outbox.stop();
-    assert.equal(await store.collection(OUTBOX_COLLECTION).count({ sentAt: null }), 0);
+    assert.equal(await countPending(store), 0);
     await bus.close();
     await store.close();
   });
@@ -148,8 +148,32 @@ describe('outbox', () => {
         { topic: 'a', key: '4', value: 4 },
       ]),
     );
+    assert.equal(await store.collection(OUTBOX_COLLECTION).count(), 1, 'one record per staged batch');
+    assert.equal(await countPending(store), 4);
     assert.equal(await outbox.flush(), 4);
     assert.deepEqual(fake.published.map((p) => [p.topic, p.messages.map((m) => m.key)]), [['a', ['1', '2']], ['b', ['3']], ['a', ['4']]]);
+    assert.deepEqual(fake.published.flatMap((p) => p.messages.map((m) => m.headers?.[OUTBOX_SEQ_HEADER])), ['1', '2', '3', '4']);
+    assert.equal(await countPending(store), 0);
+    assert.equal(await outbox.flush(), 0, 'the checkpoint keeps published records from being sent again');
+    await store.withTransaction(async (tx) => outbox.stage(tx, [{ topic: 'b', key: '5', value: 5 }]));
+    assert.equal(await outbox.flush(), 1);
+    assert.equal(fake.published.at(-1)?.messages[0]?.headers?.[OUTBOX_SEQ_HEADER], '5');
+    await store.close();
+  });
+
+  it('on a store without transactions, marks each record sent (records may become visible out of order)', async () => {
+    const store = await openStore('no-tx');
+    const plain = new Proxy(store, { get: (target, prop) => (prop === 'features' ? new Set() : (Reflect.get(target, prop, target) as unknown)) });
+    const bound = Object.assign(Object.create(plain) as typeof store, { collection: (n: string) => store.collection(n) });
+    const fake = recordingBus();
+    const outbox = createOutbox({ store: bound, bus: fake.bus, clock: systemClock, logger: silentLogger });
+    for (let i = 0; i < 3; i++) await outbox.write(async () => [{ topic: 'orders', key: `k${i}`, value: i }]);
+    assert.equal(await countPending(bound), 3);
+    assert.equal(await outbox.flush(), 3);
+    assert.equal(await store.collection(OUTBOX_COLLECTION).count({ sentAt: { $ne: null } }), 3);
+    assert.equal(await countPending(bound), 0);
+    assert.equal(await outbox.flush(), 0);
+    assert.deepEqual(fake.published.flatMap((p) => p.messages.map((m) => m.key)), ['k0', 'k1', 'k2']);
     await store.close();
   });
 
