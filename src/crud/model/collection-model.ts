@@ -89,6 +89,8 @@ function declaredFields(config: CollectionConfig): { fields: FieldInfo[]; idKind
   return { fields, idKind };
 }
 
+const isIdIndex = (index: IndexDefinition): boolean => index.type === 'normal' && index.fields.length === 1 && index.fields[0]?.name === '_id';
+
 function indexSpec(index: IndexDefinition): IndexSpec {
   const partial = index.usePartialFilter === true && index.partialFilterExpression !== undefined ? { partialFilterExpression: index.partialFilterExpression } : {};
   const unique = index.unique === true ? { unique: true } : {};
@@ -123,7 +125,9 @@ export function compileCollection(config: CollectionConfig): CollectionModel {
   for (const field of declared) fields.set(field.name, field);
   for (const name of METADATA_FIELDS) fields.set(name, { name, node: metadataNode(name, idKind), required: false, metadata: true });
   const properties = new Map<string, TypeNode>([...fields].map(([name, info]) => [name, info.node]));
-  const indexes = isView(config) ? [] : (config.indexes ?? []).map(indexSpec);
+  // Mia collection files list the `_id` index every collection already has (`_id_`); it is not created again
+  // (MongoDB refuses a second `_id` index, and `unique` on it).
+  const indexes = isView(config) ? [] : (config.indexes ?? []).filter((i) => !isIdIndex(i)).map(indexSpec);
   const uniqueFields = new Map<string, readonly string[]>([['_id_', ['_id']]]);
   for (const spec of indexes) if (spec.unique === true) uniqueFields.set(spec.name, Object.keys(spec.key));
   const geoFields = new Set<string>();
