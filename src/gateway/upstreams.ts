@@ -1,6 +1,7 @@
 import type { UpstreamConfig } from '../config/types.js';
-import { MiaRunError } from '../errors.js';
+import { MiaRunError, isMiaRunError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
+import { createMetricEmitter, type MetricEmitter } from '../ports/telemetry.js';
 import { compose, createTimeout, type Call, type CallResult, type Policy, type PolicyRegistry } from '../resilience/index.js';
 import { createUpstreamClient, type UpstreamClient } from './proxy/index.js';
 import type { RateLimits } from './rate-limit/index.js';
@@ -27,9 +28,37 @@ export interface Upstreams {
   close(): Promise<void>;
 }
 
+/**
+ * Counts what went wrong on the way to an upstream (gateway.md §7), by upstream and code: 5xx answers
+ * (`upstream_5xx`), failures to get an answer (`MR_GW_UPSTREAM_UNAVAILABLE`, `MR_GW_UPSTREAM_TIMEOUT`) and
+ * local refusals (`MR_GW_CIRCUIT_OPEN`, `MR_GW_BULKHEAD_FULL`, `MR_GW_RATE_LIMITED`). Successful calls cost one
+ * comparison; latency per endpoint is `mia_run_http_request_duration_seconds` by route.
+ */
+function instrument(name: string, guarded: <R extends CallResult>(call: Call<R>) => Call<R>, metrics: MetricEmitter): <R extends CallResult>(call: Call<R>) => Call<R> {
+  const help = 'Upstream calls that failed, by upstream and code';
+  const onError = (error: unknown): never => {
+    const code = isMiaRunError(error) ? error.code : 'error';
+    metrics.count('upstream_errors', help, { upstream: name, code });
+    if (code === 'MR_GW_RATE_LIMITED') {
+      const policy = isMiaRunError(error) && typeof error.details?.policy === 'string' ? error.details.policy : '';
+      metrics.count('rate_limit_rejections', 'Requests refused by a rate limit, by policy and scope', { policy, scope: `upstream ${name}` });
+    }
+    throw error;
+  };
+  return <R extends CallResult>(call: Call<R>): Call<R> => {
+    const inner = guarded(call);
+    return (ctx) =>
+      inner(ctx).then((result) => {
+        if (result.statusCode >= 500) metrics.count('upstream_errors', help, { upstream: name, code: 'upstream_5xx' });
+        return result;
+      }, onError);
+  };
+}
+
 /** One keep-alive pool per `upstreams` entry (no I/O until the first request). */
 export function createUpstreams(config: Readonly<Record<string, UpstreamConfig>>, registry: PolicyRegistry, clock: Clock, rateLimits?: RateLimits): Upstreams {
   const clients = new Map<string, UpstreamClient>();
+  const metrics = createMetricEmitter('gateway');
   for (const [name, upstream] of Object.entries(config)) clients.set(name, createUpstreamClient({ url: upstream.url }));
 
   return {
@@ -48,7 +77,7 @@ export function createUpstreams(config: Readonly<Record<string, UpstreamConfig>>
       return {
         name,
         client,
-        wrap: compose(...policies),
+        wrap: instrument(name, compose(...policies), metrics),
         ...(stack.rateLimitKey === undefined ? {} : { rateLimitKey: stack.rateLimitKey }),
         forwardCredentials: upstream.forwardCredentials === true,
       };

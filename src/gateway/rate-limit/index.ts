@@ -6,6 +6,7 @@
 import type { PoliciesConfig, RateLimitPolicy } from '../../config/types.js';
 import { MiaRunError } from '../../errors.js';
 import type { Clock } from '../../ports/clock.js';
+import { createMetricEmitter } from '../../ports/telemetry.js';
 import { isDocumentStore } from '../../ports/document-store.js';
 import type { Backend } from '../../ports/lifecycle.js';
 import type { Policy, PolicyRegistry } from '../../resilience/index.js';
@@ -52,6 +53,20 @@ export interface RateLimitsOptions {
 export function createRateLimits(options: RateLimitsOptions): RateLimits {
   const { config, registry, clock } = options;
   const shared = new Map<string, ReturnType<typeof createStoreRateLimiter>>();
+  const metrics = createMetricEmitter('gateway');
+  /** `take` that counts refusals (`rate_limit_rejections_total{policy,scope}`); admitted requests cost one test. */
+  const counted = (name: string, scope: string, take: EndpointRateLimit['take']): EndpointRateLimit['take'] => {
+    const labels = { policy: name, scope };
+    const help = 'Requests refused by a rate limit, by policy and scope';
+    const judge = (taken: Taken): Taken => {
+      if (!taken.allowed) metrics.count('rate_limit_rejections', help, labels);
+      return taken;
+    };
+    return (key) => {
+      const taken = take(key);
+      return taken instanceof Promise ? taken.then(judge) : judge(taken);
+    };
+  };
 
   const sharedLimiter = (name: string, scope: string, policy: RateLimitPolicy & { readonly store: string }) => {
     const id = `${name}\u0000${scope}`;
@@ -86,9 +101,9 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
     endpoint(name, scope) {
       const policy = declared(name);
       const where = `endpoint ${scope}`;
-      if (policy.store !== undefined) return { key: policy.key, take: sharedLimiter(name, where, { ...policy, store: policy.store }).take };
+      if (policy.store !== undefined) return { key: policy.key, take: counted(name, where, sharedLimiter(name, where, { ...policy, store: policy.store }).take) };
       const limiter = registry.resolve([name], where).rateLimiter!;
-      return { key: policy.key, take: limiter.take };
+      return { key: policy.key, take: counted(name, where, limiter.take) };
     },
     policies(names, built, scope) {
       const name = names.find((n) => registry.kindOf(n) === 'rateLimit');

@@ -48,6 +48,8 @@ describe('rate limits count per client key, per user, per IP', () => {
       assert.equal((await call({ cookie: 'mia_client_key=web-key-two' })).status, 200, 'the same key from the cookie shares its bucket');
       assert.equal((await call({ secret: 'web-key-two' })).status, 429);
       assert.equal((await call()).status, 200, 'no key: counted by address, apart from the keys');
+      const metrics = await (await fetch(`${url}/-/metrics`)).text();
+      assert.match(metrics, /^mia_run_gateway_rate_limit_rejections_total\{policy="perClient",scope="endpoint \/api"\} 2$/m);
     } finally {
       await runtime.stop();
       await up.close();
@@ -101,6 +103,8 @@ describe('rate limits count per client key, per user, per IP', () => {
       assert.equal(((await limited.json()) as { code: string }).code, 'MR_GW_RATE_LIMITED');
       assert.equal((await fetch(`${url}/api`, { headers: { 'client-key': 'web-key-two' } })).status, 200);
       assert.equal(up.seen.length, 2);
+      const metrics = await (await fetch(`${url}/-/metrics`)).text();
+      assert.match(metrics, /^mia_run_gateway_rate_limit_rejections_total\{policy="perClient",scope="upstream u"\} 1$/m);
     } finally {
       await runtime.stop();
       await up.close();
