@@ -68,7 +68,7 @@ async function compile(w: Wired, baseDir: string, ctx: CapabilityContext): Promi
   }
   for (const model of config.readModels ?? []) {
     const fold = model.reduce === undefined ? compileFold(model.on ?? {}, model.initial ?? {}) : await hookFold(model.reduce, null, baseDir, `read model ${model.name}`);
-    w.readModels.push(createReadModel({ name: model.name, aggregate: name, collection: w.store.collection(model.collection ?? model.name), events: w.events, fold, upcast: aggregate.upcastEvent, clock: ctx.clock }));
+    w.readModels.push(createReadModel({ name: model.name, aggregate: name, store: w.store, collection: model.collection ?? model.name, events: w.events, fold, upcast: aggregate.upcastEvent, clock: ctx.clock }));
   }
 }
 
@@ -138,7 +138,7 @@ export function createEventSourcing(ctx: CapabilityContext, options: EventSourci
         const topic = w.config.publish?.topic;
         if (topic === undefined || bus === undefined) continue;
         for (const model of w.readModels) {
-          subscriptions.push(await bus.subscribe({ group: readModelGroup(model.name), topics: [topic], fromBeginning: true, handler: (batch) => model.handle(batch) }));
+          subscriptions.push(await bus.subscribe({ group: readModelGroup(model.name), topics: [topic], fromBeginning: true, handler: (batch, handlerCtx) => model.handle(batch, handlerCtx) }));
         }
       }
     },
