@@ -3,12 +3,13 @@
 // GET /:id, list with a filter and _l=25 over --docs documents (default 100,000), POST /, PATCH /:id.
 // Each server runs in a child process (one core), autocannon in this one. Targets: >= 0.8x the baseline
 // requests/s on every route; on the embedded store >= 10,000 GET /:id requests/s with p99 < 10 ms.
-// Usage: node --import tsx bench/crud.ts [--duration 5] [--connections 20] [--docs 100000] [--mongo-docs 2000] [--only 'GET /:id'] [--order mia-run-first]
+// Usage: node --import tsx bench/crud.ts [--dist <dir>] [--duration 5] [--connections 20] [--docs 100000] [--mongo-docs 2000] [--only 'GET /:id'] [--order mia-run-first]
 //        MONGODB_URL=... adds the same table on the MongoDB adapter (random database, dropped afterwards).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { ObjectId } from 'bson';
 import Fastify from 'fastify';
@@ -22,9 +23,19 @@ import type { DocumentStore } from '../src/ports/document-store.js';
 import { silentLogger } from '../src/ports/logger.js';
 import { projectConfig } from '../test/helpers/project-config.js';
 import { numberArg } from './lib/args.js';
-import { autocannon, type LoadResult as Result } from './lib/autocannon.js';
+import { autocannon, type LoadResult } from './lib/autocannon.js';
+import { processCpuMicros } from './lib/cpu.js';
+
+/** One run: autocannon's figures and the server's CPU microseconds per request. */
+interface Result extends LoadResult {
+  readonly cpuPerRequest: number;
+}
 
 
+// `--dist <dir>`: the servers run compiled JavaScript (`tsc -p tsconfig.build.json --outDir <dir>`) instead of
+// src through tsx, whose per-closure helpers inflate mia-run's cost next to a baseline of a few lines.
+const distIndex = process.argv.indexOf('--dist');
+const DIST = distIndex > 0 ? resolve(process.argv[distIndex + 1]!) : undefined;
 const DURATION = numberArg('duration', 5);
 const CONNECTIONS = numberArg('connections', 20);
 let DOCS = numberArg('docs', 100_000);
@@ -55,23 +66,43 @@ const products: CollectionDefinition = {
   ],
 };
 
-function openStore(kind: string, where: string): DocumentStore {
-  if (kind === 'mongodb') return createMongoDocumentStore('default', { kind: 'mongodb', url: process.env.MONGODB_URL ?? '', database: where, connectTimeout: 10_000 }, { clock: systemClock, logger: silentLogger });
-  return createEmbeddedDocumentStore('default', { kind: 'embedded', path: where }, { dataDir: where, clock: systemClock, logger: silentLogger });
+interface Modules {
+  readonly createEmbeddedDocumentStore: typeof createEmbeddedDocumentStore;
+  readonly createMongoDocumentStore: typeof createMongoDocumentStore;
+  readonly createCrud: typeof createCrud;
+  readonly installErrorMapper: typeof installErrorMapper;
+}
+
+/** The mia-run code the servers run: src (through tsx) or the compiled `--dist` tree. */
+async function modules(): Promise<Modules> {
+  if (DIST === undefined) return { createEmbeddedDocumentStore, createMongoDocumentStore, createCrud, installErrorMapper };
+  const from = async <T>(path: string): Promise<T> => (await import(pathToFileURL(join(DIST, `${path}.js`)).href)) as T;
+  return {
+    ...(await from<Pick<Modules, 'createEmbeddedDocumentStore'>>('adapters/store-embedded/index')),
+    ...(await from<Pick<Modules, 'createMongoDocumentStore'>>('adapters/store-mongodb/index')),
+    ...(await from<Pick<Modules, 'createCrud'>>('crud/index')),
+    ...(await from<Pick<Modules, 'installErrorMapper'>>('http/error-mapper')),
+  };
+}
+
+function openStore(kind: string, where: string, m: Pick<Modules, 'createEmbeddedDocumentStore' | 'createMongoDocumentStore'> = { createEmbeddedDocumentStore, createMongoDocumentStore }): DocumentStore {
+  if (kind === 'mongodb') return m.createMongoDocumentStore('default', { kind: 'mongodb', url: process.env.MONGODB_URL ?? '', database: where, connectTimeout: 10_000 }, { clock: systemClock, logger: silentLogger });
+  return m.createEmbeddedDocumentStore('default', { kind: 'embedded', path: where }, { dataDir: where, clock: systemClock, logger: silentLogger });
 }
 
 /** Child-process side: one server over the seeded store; prints its URL. */
 async function serve(server: string, kind: string, where: string): Promise<void> {
-  const store = openStore(kind, where);
+  const m = await modules();
+  const store = openStore(kind, where, m);
   await store.start();
   const app = Fastify({ bodyLimit: 1 << 20 });
   if (server === 'mia-run') {
-    const crud = createCrud({
+    const crud = m.createCrud({
       config: projectConfig({ collections: [products] }), stores: new Map([['default', store]]), bus: store, logger: silentLogger,
       clock: systemClock, dataDir: where, roles: ['crud'], targets: { get: () => undefined, list: () => [] },
     });
     await crud.start();
-    installErrorMapper(app);
+    m.installErrorMapper(app);
     await app.register(crud.routes.get('products')!, { prefix: '/products' });
   } else {
     // The hand-written baseline: the same store calls and answers, no descriptor, no checks.
@@ -121,7 +152,8 @@ async function seed(kind: string, where: string): Promise<string[]> {
 }
 
 function startServer(server: string, kind: string, where: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--serve', server, kind, where], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = ['--import', 'tsx', new URL(import.meta.url).pathname, '--serve', server, kind, where, ...(DIST === undefined ? [] : ['--dist', DIST])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${server} server exited with ${code}`)));
     child.stdout!.once('data', (d: Buffer) => resolve({ url: d.toString().trim(), child }));
@@ -165,6 +197,7 @@ function average(results: readonly Result[]): Result {
     latency: { p50: mean((r) => r.latency.p50), p99: mean((r) => r.latency.p99), average: mean((r) => r.latency.average) },
     non2xx: results.reduce((a, r) => a + r.non2xx, 0),
     errors: results.reduce((a, r) => a + r.errors, 0),
+    cpuPerRequest: mean((r) => r.cpuPerRequest),
   };
 }
 
@@ -182,9 +215,11 @@ async function measure(kind: string, where: Readonly<Record<string, string>>, id
     for (const name of Object.keys(scenarios(ids, ''))) {
       if (ONLY !== undefined && !name.includes(ONLY)) continue;
       for (let round = 0; round < ROUNDS; round++) {
-        for (const { server, url } of servers) {
+        for (const { server, url, child } of servers) {
           const scenario = scenarios(ids, `${kind}-${server}-${round}`)[name as keyof ReturnType<typeof scenarios>];
-          const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...scenario });
+          const before = processCpuMicros(child.pid);
+          const load = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...scenario });
+          const result = { ...load, cpuPerRequest: (processCpuMicros(child.pid) - before) / (load.requests.average * DURATION) };
           if (result.non2xx > 0 || result.errors > 0) console.warn(`  ${server} ${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
           ((results[name] ??= {})[server] ??= []).push(result);
         }
@@ -193,14 +228,15 @@ async function measure(kind: string, where: Readonly<Record<string, string>>, id
   } finally {
     await Promise.all(servers.map((s) => stopServer(s.child)));
   }
-  console.log(`\nstore: ${kind}, ${DOCS} documents, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION}s per server and route`);
-  console.log('route                    baseline req/s   mia-run req/s   ratio   mia-run p50/p99 ms   target');
+  const fewer = kind === 'mongodb' ? ' (--mongo-docs: fewer than the embedded run, the MongoDB-protocol test server scans for most filters)' : '';
+  console.log(`\nstore: ${kind}, ${DOCS} documents${fewer}, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION}s per server and route; mia-run from ${DIST ?? 'src (tsx; pass --dist for compiled code)'}`);
+  console.log('route                    baseline req/s   mia-run req/s   ratio   mia-run p50/p99 ms   server CPU µs/req (baseline/mia-run)   target');
   for (const [name, byServer] of Object.entries(results)) {
     const base = average(byServer.baseline!);
     const mine = average(byServer['mia-run']!);
     const ratio = mine.requests.average / base.requests.average;
     const extra = kind === 'embedded' && name === 'GET /:id' ? ` and >= 10000 req/s, p99 < 10 ms: ${mine.requests.average >= 10_000 && mine.latency.p99 < 10 ? 'ok' : 'MISSED'}` : '';
-    console.log(`${name.padEnd(24)} ${base.requests.average.toFixed(0).padStart(14)} ${mine.requests.average.toFixed(0).padStart(15)} ${ratio.toFixed(2).padStart(7)}   ${`${mine.latency.p50.toFixed(1)}/${mine.latency.p99.toFixed(1)}`.padStart(18)}   >= 0.8x: ${ratio >= 0.8 ? 'ok' : 'MISSED'}${extra}`);
+    console.log(`${name.padEnd(24)} ${base.requests.average.toFixed(0).padStart(14)} ${mine.requests.average.toFixed(0).padStart(15)} ${ratio.toFixed(2).padStart(7)}   ${`${mine.latency.p50.toFixed(1)}/${mine.latency.p99.toFixed(1)}`.padStart(18)}   ${`${base.cpuPerRequest.toFixed(0)}/${mine.cpuPerRequest.toFixed(0)}`.padStart(36)}   >= 0.8x: ${ratio >= 0.8 ? 'ok' : 'MISSED'}${extra}`);
   }
 }
 

@@ -35,17 +35,18 @@ const EMPTY: CatalogData = { nextId: 1, collections: {} };
 export const ID_INDEX: IndexSpec = { name: '_id_', key: { _id: 1 }, unique: true };
 
 export class Catalog {
-  #version: string | undefined;
+  #version: Buffer | undefined;
   #data: CatalogData = EMPTY;
 
   /** The current catalog as seen by `kv` (a read view or a write transaction). */
   load(kv: Kv): CatalogData {
-    const version = kv.get(VERSION_KEY)?.toString('hex');
+    // Every operation does this: compare the token's bytes, no string conversion.
+    const version = kv.get(VERSION_KEY);
     if (version === undefined) return EMPTY;
-    if (version !== this.#version) {
+    if (this.#version === undefined || !version.equals(this.#version)) {
       const raw = kv.get(DATA_KEY);
       this.#data = raw === undefined ? EMPTY : (deserialize(raw).catalog as CatalogData);
-      this.#version = version;
+      this.#version = Buffer.from(version);
     }
     return this.#data;
   }
@@ -56,7 +57,7 @@ export class Catalog {
     kv.put(DATA_KEY, Buffer.from(serialize({ catalog: data })));
     kv.put(VERSION_KEY, version);
     this.#data = data;
-    this.#version = version.toString('hex');
+    this.#version = version;
   }
 
   /** The collection's metadata, creating the collection when `create` is set (inside a write transaction). */

@@ -81,15 +81,40 @@ export function prepare(meta: CollectionMeta | undefined): PreparedCollection {
 const isKeyScalar = (v: unknown): boolean =>
   typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof Date || v instanceof ObjectId;
 
+/** A top-level equality that a stored value certainly satisfies when it is the same primitive. */
+const isPrimitiveEquality = (field: string, value: unknown): boolean =>
+  !field.startsWith('$') && !field.includes('.') && (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && !Number.isNaN(value)));
+
 /**
  * The hot path of `{ _id: v }` and `{ field: v }` on a single-field unique index: two point reads, no filter
  * compilation. An index entry for `v` means the document holds `v` at that (undotted) field, so the filter
- * matches without re-checking. Returns undefined when the filter is not of that shape.
+ * matches without re-checking. `{ _id: v, state: 'PUBLIC' }` (a point read by id with more top-level
+ * equalities on strings, numbers or booleans, the CRUD's get by id) reads the document by id and accepts it
+ * when each of those fields holds the same primitive; any other case is judged by the whole compiled filter
+ * (`recheck`), so arrays, numeric types and missing fields keep MongoDB's semantics. Returns undefined when
+ * the filter is not of these shapes.
  */
-function pointLookup(kv: Kv, meta: CollectionMeta, compiled: readonly CompiledIndex[], filter: Filter | undefined): Document | null | undefined {
+function pointLookup(
+  kv: Kv,
+  meta: CollectionMeta,
+  compiled: readonly CompiledIndex[],
+  filter: Filter | undefined,
+  recheck: (doc: Document) => boolean,
+): Document | null | undefined {
   if (filter === undefined || filter === null || typeof filter !== 'object') return undefined;
   const keys = Object.keys(filter);
-  if (keys.length !== 1) return undefined;
+  if (keys.length === 0) return undefined;
+  if (keys.length > 1) {
+    const id = filter._id;
+    if (!isKeyScalar(id)) return undefined;
+    for (const key of keys) if (key !== '_id' && !isPrimitiveEquality(key, filter[key])) return undefined;
+    const raw = kv.get(docKey(meta.id, encodeId(id)));
+    if (raw === undefined) return null;
+    const doc = decodeDocument(raw);
+    let same = true;
+    for (const key of keys) if (key !== '_id' && doc[key] !== filter[key]) same = false;
+    return same || recheck(doc) ? doc : null;
+  }
   const field = keys[0]!;
   const value = filter[field];
   if (field.includes('.') || field.startsWith('$') || !isKeyScalar(value)) return undefined;
@@ -119,7 +144,7 @@ export function* search(input: SearchInput): Generator<Hit> {
   const limit = nonNegative(options.limit, 'limit');
   const { specs, compiled, expired } = prepare(meta);
   if (meta !== undefined && options.sort === undefined && skip === 0) {
-    const hit = pointLookup(kv, meta, compiled, input.filter);
+    const hit = pointLookup(kv, meta, compiled, input.filter, (doc) => compileFilter(input.filter, specs).test(doc));
     if (hit !== undefined) {
       if (hit !== null && expired?.(hit, input.now) !== true) yield { doc: hit };
       return;

@@ -5,7 +5,7 @@ import { documentSchema } from '../model/wire-schema.js';
 import { querySchema } from '../model/query-schema.js';
 import { buildFilter, castId, type QueryString } from '../query/read-plan.js';
 import { requestContext } from '../request-context.js';
-import { startRead } from './reader.js';
+import { readOne, startRead } from './reader.js';
 import { createSerializer, type CollectionServices } from './services.js';
 
 interface IdParams {
@@ -59,9 +59,8 @@ export function registerReadRoutes(app: FastifyInstance, services: CollectionSer
     const id = castId(model, request.params.id);
     if (id === undefined) throw notFound();
     const ctx = requestContext(request.headers, services.userIdHeader);
-    const read = startRead(services, request.query as QueryString, ctx, { extra: { _id: id }, limit: 1 });
-    const [doc] = await read.cursor.toArray();
+    const { doc, extraKeys } = await readOne(services, request.query as QueryString, ctx, { _id: id });
     if (doc === undefined) throw notFound();
-    return serialize(doc, read.extraKeys);
+    return serialize(doc, extraKeys);
   });
 }

@@ -26,14 +26,49 @@ export interface Read {
 
 const SCORE = new Set(['score']);
 
-/** Starts a read; throws 400s for any bad parameter before touching the store. */
-export function startRead(services: CollectionServices, query: QueryString, ctx: RequestContext, options: ReadOptions): Read {
+interface ReadPlan {
+  readonly plan: ReturnType<typeof buildFilter>;
+  readonly projection: ReturnType<typeof projectionPlan>;
+  readonly requested: Sort | undefined;
+}
+
+/** Parses a read's parameters; throws 400s for any bad one before touching the store. */
+function planRead(services: CollectionServices, query: QueryString, ctx: RequestContext, extra: Filter | undefined): ReadPlan {
   const { model } = services;
-  const plan = buildFilter(model, query, ctx, options.extra === undefined ? {} : { extra: options.extra });
+  const plan = buildFilter(model, query, ctx, extra === undefined ? {} : { extra });
   const rawp = typeof query._rawp === 'string' ? parseJsonParam('_rawp', query._rawp, ctx.base64) : undefined;
   const projection = projectionPlan(model, typeof query._p === 'string' ? query._p : undefined, rawp, ctx.readColumns);
   const requested = parseSort(model, query._s as string | readonly string[] | undefined);
   if (plan.near && requested !== undefined) throw badRequest('_s cannot be used with $nearSphere (results come nearest first)');
+  return { plan, projection, requested };
+}
+
+/** Starts a read; throws 400s for any bad parameter before touching the store. */
+export function startRead(services: CollectionServices, query: QueryString, ctx: RequestContext, options: ReadOptions): Read {
+  return openRead(services, planRead(services, query, ctx, options.extra), options);
+}
+
+/**
+ * Get by id (`extra` names the id): at most one document matches, so a plain read of a collection goes
+ * straight to the store's `findOne` (no cursor, no sort); views, raw expressions, `$text` and `$nearSphere`
+ * read as `startRead` does.
+ */
+export async function readOne(services: CollectionServices, query: QueryString, ctx: RequestContext, extra: Filter): Promise<{ doc: Document | undefined; extraKeys?: ReadonlySet<string> }> {
+  const read = planRead(services, query, ctx, extra);
+  const { plan, projection } = read;
+  if (isView(services.model.config) || projection.rawExpressions || plan.text || plan.near) {
+    const opened = openRead(services, read, { limit: 1 });
+    const [doc] = await opened.cursor.toArray();
+    return opened.extraKeys === undefined ? { doc } : { doc, extraKeys: opened.extraKeys };
+  }
+  const fields = projection.fields === undefined ? undefined : { _id: 1 as const, ...projection.fields };
+  const doc = await services.collection().findOne(plan.filter, fields === undefined ? {} : { projection: fields });
+  return { doc: doc ?? undefined };
+}
+
+function openRead(services: CollectionServices, read: ReadPlan, options: ReadOptions): Read {
+  const { model } = services;
+  const { plan, projection, requested } = read;
   let sort: Sort | undefined = requested ?? (plan.text ? { score: { $meta: 'textScore' } } : plan.near ? undefined : model.defaultSorting);
   const collection = services.collection();
   const config = model.config;
