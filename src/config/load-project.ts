@@ -91,6 +91,8 @@ async function load(file: string, options: LoadOptions): Promise<LoadResult> {
   // Mia single-view files become the equivalent declarations before the rules check them.
   const imported = await resolveMiaFiles(normalized.config, locator, cwd, limits);
   diagnostics.push(...imported.diagnostics.filter(fresh));
+  // What an imported file got wrong is reported there once; the rules would repeat it on the result.
+  reported.push(...imported.diagnostics.map((d) => d.path));
   const shapeIsValid = schemaProblems.length === 0 && interpolated.failed.length === 0;
   diagnostics.push(...runRules(imported.config, locator, options.rules ?? RULES, shapeIsValid).filter(fresh));
   if (diagnostics.some((d) => d.severity === 'error')) return finish();

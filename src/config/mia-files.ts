@@ -63,7 +63,7 @@ export async function resolveMiaFiles(config: ProjectConfig, locator: Locator, c
       diagnostics.push(diagnostic({
         code: p.kind === 'unknown' ? 'MR_CONFIG_UNKNOWN_REF' : 'MR_CONFIG_INVALID_VALUE',
         path: formatPath([...at, p.file]),
-        message: `${source?.display ?? p.file}${p.path.length > 0 ? ` ${formatPath(p.path)}` : ''}: ${p.message}`,
+        message: `${source === undefined ? `${p.file}: ` : ''}${p.path.length > 0 ? `${formatPath(p.path)}: ` : ''}${p.message}`,
         ...(source === undefined ? {} : { position: locateIn(source, p.path) }),
         ...(p.hint === undefined ? {} : { hint: p.hint }),
       }));
