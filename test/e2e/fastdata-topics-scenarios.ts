@@ -181,7 +181,7 @@ export function topicScenarios(env: () => TopicsEnv): void {
     const moved = events.map(json).find(isMove);
     assert.ok(moved, 'an UPDATE of customer 42 carrying order 7');
     assert.deepEqual(Object.keys(moved), ['operationType', 'operationTimestamp', 'documentId', 'singleViewName', 'source', 'before', 'after', '__internal__kafkaInfo']);
-    assert.deepEqual([moved.singleViewName, moved.source, typeof moved.documentId], ['customer-360', 'fd-topics', 'string']);
+    assert.deepEqual([moved.singleViewName, moved.source, typeof moved.documentId], ['customer-360', `fd-topics${env().s}`, 'string']);
     assert.equal((moved.__internal__kafkaInfo as { topic: string }).topic, `erp.customers${env().s}`);
 
     const summary = await waitFor(async () => {
