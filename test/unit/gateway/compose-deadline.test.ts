@@ -9,7 +9,8 @@ describe('BFF: the endpoint timeout bounds the whole composition', () => {
   test('a slow dependent chain over the endpoint timeout is 504 naming the calls that did not finish; each call keeps its own deadline', async () => {
     const clock = new ManualClock();
     const fast = await upstream(json({ next: 'n1' }));
-    const slow = await upstream(() => undefined); // never answers
+    let cancelled = 0;
+    const slow = await upstream((_req, res) => res.on('close', () => cancelled++)); // never answers
     const { runtime, url } = await startGateway(
       {
         upstreams: { fast: { url: fast.url, policies: [] }, slow: { url: slow.url, policies: [] } },
@@ -42,6 +43,7 @@ describe('BFF: the endpoint timeout bounds the whole composition', () => {
       assert.match(body.message, /unfinished calls: "second", "third"$/);
       assert.doesNotMatch(body.message, /"first"/);
       assert.equal(fast.seen.length, 1, 'the call after the slow one never started');
+      await waitFor(() => cancelled === 1, 'the unfinished upstream call to be cancelled');
     } finally {
       await runtime.stop();
       await fast.close();
