@@ -1,7 +1,7 @@
 /**
  * `GET /documentation/json` and `GET /documentation` (crud-api.md §2): a valid OpenAPI 3.0 document of the
  * routes a runtime serves (collections at their endpoints with their schemas as components, a proxied
- * endpoint), a browsable page that loads no remote asset, and `server.documentation: false`.
+ * endpoint, status routes), a browsable page that loads no remote asset, and `server.documentation: false`.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -80,8 +80,10 @@ describe('API documentation', () => {
     // A view is read-only; the collection's own endpointBasePath is not served (an endpoint targets it).
     assert.deepEqual(methods('/cheap-books/'), ['get']);
     assert.equal(paths['/books/'], undefined);
-    // The proxied endpoint is there too.
+    // The proxied endpoint and the status routes are there too; the documentation's own routes are not.
     assert.ok(Object.keys(paths).some((p) => p.startsWith('/api/legacy')), Object.keys(paths).join(', '));
+    for (const path of ['/-/healthz', '/-/ready', '/-/check-up', '/-/metrics']) assert.deepEqual(methods(path), ['get'], path);
+    assert.ok(!Object.keys(paths).some((p) => p.startsWith('/documentation')));
   });
 
   it('describes documents with the collection schema as a component, parameters and Mia responses', () => {

@@ -12,7 +12,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { ProjectConfig } from '../../config/types.js';
-import { addCollections, collectionDocs } from './collections.js';
+import { addCollections, collectionDocs, openApiPath } from './collections.js';
 import { toOpenApiSchema } from './openapi-schema.js';
 
 export const DOCUMENTATION_PREFIX = '/documentation';
@@ -50,12 +50,32 @@ function narrowDocument(document: Json): void {
   }
 }
 
+/** Adds the routes the document lacks, with a plain 200 response (in place). */
+function addMissing(document: Json, routes: readonly { path: string; methods: string[] }[]): void {
+  const paths = (isRecord(document.paths) ? document.paths : (document.paths = {})) as Record<string, Json>;
+  const has = (path: string, method: string): boolean => [path, `${path}/`].some((p) => paths[p]?.[method] !== undefined);
+  for (const { path, methods } of routes) {
+    for (const method of methods) {
+      if (has(path, method)) continue;
+      (paths[path] ??= {})[method] = { responses: { 200: { description: 'Default Response' } } };
+    }
+  }
+}
+
 /**
  * Registers the documentation routes on the root server. Call it before any other route is added: the
  * document lists the routes registered after it.
  */
 export function installDocumentation(app: FastifyInstance, config: ProjectConfig, version: string): void {
   if (config.server.documentation === false) return;
+  // Routes added straight on the root before @fastify/swagger loads (status routes) escape its onRoute
+  // hook; this one sees them, and they are added to the document without details.
+  const early: { path: string; methods: string[] }[] = [];
+  app.addHook('onRoute', (route) => {
+    if ((route.schema as { hide?: boolean } | undefined)?.hide === true) return;
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).map((m) => m.toLowerCase()).filter((m) => METHODS.has(m) && m !== 'head');
+    early.push({ path: openApiPath(route.url), methods });
+  });
   void app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -64,6 +84,7 @@ export function installDocumentation(app: FastifyInstance, config: ProjectConfig
     transformObject: (documentObject) => {
       // Only the OpenAPI form is configured above, so the object is always `openapiObject`.
       const document = ('openapiObject' in documentObject ? documentObject.openapiObject : {}) as Json;
+      addMissing(document, early);
       narrowDocument(document);
       addCollections(document, collectionDocs(config));
       return document;
