@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../runtime/version.js';
 import type { Action, CliCommand, CliIo } from './command.js';
 import { aggregatesCommand } from './commands/aggregates.js';
+import { fastDataCommand } from './commands/fast-data.js';
 import { runCommand } from './commands/run.js';
 import { sagaCommand } from './commands/saga.js';
 import { schemaCommand } from './commands/schema.js';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly CliCommand[] = [
   stranglerCommand,
   topicsCommand,
   aggregatesCommand,
+  fastDataCommand,
 ];
 
 export interface BuiltProgram {
@@ -63,9 +65,9 @@ export function buildProgram(io: CliIo): BuiltProgram {
   return { program, exitCode: () => exitCode };
 }
 
-/** Names of the top-level commands (for "did you mean" on a mistyped command). */
+/** Names and aliases of the top-level commands (for "did you mean" on a mistyped command). */
 export function commandNames(program: Command): string[] {
-  return program.commands.map((c) => c.name());
+  return program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
 }
 
 export { CommanderError };

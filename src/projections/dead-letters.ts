@@ -26,7 +26,7 @@ export interface DeadLetterInfo {
 
 /** The dead-letter topic of a projection. */
 export function projectionDeadLetterTopic(p: Pick<CompiledProjection, 'topic' | 'config'>): string {
-  const configured = (p.config as { deadLetter?: { topic?: string } }).deadLetter?.topic;
+  const configured = p.config.deadLetter?.topic;
   return configured ?? `${p.topic}.dlq`;
 }
 

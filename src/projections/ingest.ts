@@ -67,6 +67,11 @@ export interface IngestDeps {
   readonly pause?: PauseState;
   /** Waits between pause checks (the Clock's `sleep`); default 250 ms steps. */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /**
+   * Projections in bulk mode (an initial load, fast-data.md §7): their changes run no strategies and
+   * recompute no views (the load refreshes the affected views once it has caught up).
+   */
+  readonly bulk?: { has(projection: string): boolean };
   /** pr-update / sv-trigger events of one batch (fast-data.md §4): told of applied changes, published after the projection flush. */
   readonly stageEvents?: () => StageEvents;
 }
@@ -218,7 +223,7 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
       try {
         const outcome = await applyChange(projection, parsed, position, message, applyOf(projection).apply);
         count(projection.name, parsed.operation, outcome.result);
-        if (outcome.result === 'applied') for (const change of outcome.changes) applied.push({ change, timestamp: message.timestamp });
+        if (outcome.result === 'applied' && deps.bulk?.has(projection.name) !== true) for (const change of outcome.changes) applied.push({ change, timestamp: message.timestamp });
         if (outcome.result === 'applied') stage?.applied(outcome.changes, message);
         return true;
       } catch (error) {

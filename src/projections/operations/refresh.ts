@@ -1,0 +1,93 @@
+/**
+ * Full refresh of a single view (fast-data.md §7 `refresh <view>`): every base record, in primary-key order,
+ * is recomputed from current projection state, then every stored view document whose base is gone is
+ * recomputed too (and so deleted). Writes go through a write buffer flushed every `chunk` identifiers, and
+ * sv-update events follow each flush. Live traffic may keep flowing: recomputing from current state is
+ * idempotent, the last writer has the current state.
+ */
+import type { Collection } from '../../ports/document-store.js';
+import type { EventBus, OutgoingMessage } from '../../ports/event-bus.js';
+import type { MetricEmitter } from '../../ports/telemetry.js';
+import type { CompiledView } from '../single-view/model.js';
+import { identifierKey } from '../single-view/strategy.js';
+import type { SvOutcome, WriterDeps } from '../single-view/writer.js';
+import { createWriteBuffer, type WriteBuffer } from '../write-buffer.js';
+
+export interface RefreshDeps {
+  readonly view: CompiledView;
+  /** Writer dependencies of the view; `collection` is its SV collection. */
+  readonly writer: WriterDeps & { readonly collection: Collection };
+  readonly recompute: (view: CompiledView, identifier: Readonly<Record<string, unknown>>, deps: WriterDeps) => Promise<SvOutcome>;
+  readonly bus?: Pick<EventBus, 'publish'>;
+  readonly metrics?: MetricEmitter;
+  /** Identifiers per flush; default 500. */
+  readonly chunk?: number;
+}
+
+export interface RefreshResult {
+  readonly view: string;
+  readonly recomputed: number;
+  readonly results: Readonly<Record<string, number>>;
+}
+
+/** Recomputes the documents of `identifiers` (one flush); returns the count per result. */
+export async function recomputeAll(deps: RefreshDeps, identifiers: readonly Record<string, unknown>[]): Promise<Record<string, number>> {
+  const results: Record<string, number> = {};
+  const buffer: WriteBuffer = createWriteBuffer(deps.writer.collection);
+  await buffer.prefetch(Object.keys(deps.view.key), identifiers.map((id) => Object.fromEntries(Object.keys(deps.view.key).map((k) => [k, id[k]]))));
+  const events = new Map<string, OutgoingMessage[]>();
+  for (const id of identifiers) {
+    const outcome = await deps.recompute(deps.view, id, { ...deps.writer, collection: buffer });
+    results[outcome.result] = (results[outcome.result] ?? 0) + 1;
+    deps.metrics?.count('sv', 'Single view recomputations by view and result', { view: deps.view.name, result: outcome.result });
+    if (outcome.event !== undefined) events.set(outcome.event.topic, [...(events.get(outcome.event.topic) ?? []), outcome.event.message]);
+  }
+  await buffer.flush();
+  if (deps.bus !== undefined) for (const [topic, messages] of events) await deps.bus.publish(topic, messages);
+  return results;
+}
+
+/** Recomputes every document of a view. */
+export async function refreshView(deps: RefreshDeps): Promise<RefreshResult> {
+  const { view, writer } = deps;
+  const keyFields = Object.keys(view.key);
+  const results: Record<string, number> = {};
+  const seen = new Set<string>();
+  let pending: Record<string, unknown>[] = [];
+  const run = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const ids = pending;
+    pending = [];
+    for (const [result, n] of Object.entries(await recomputeAll(deps, ids))) results[result] = (results[result] ?? 0) + n;
+  };
+  const add = async (id: Record<string, unknown>): Promise<void> => {
+    const k = identifierKey(view, id);
+    if (seen.has(k)) return;
+    seen.add(k);
+    pending.push(id);
+    if (pending.length >= (deps.chunk ?? 500)) await run();
+  };
+
+  const base = writer.projection(view.base);
+  const sort = Object.fromEntries(base.primaryKey.map((k) => [k, 1 as const]));
+  for await (const record of base.collection.find({}, { sort })) {
+    const id: Record<string, unknown> = {};
+    let complete = true;
+    for (const [svField, baseField] of Object.entries(view.key)) {
+      const v = record[baseField];
+      if (v === undefined || v === null) complete = false;
+      id[svField] = v;
+    }
+    if (complete) await add(id);
+  }
+  await run();
+  // Documents whose base record no longer exists: recomputing deletes them.
+  const orphans: Record<string, unknown>[] = [];
+  for await (const doc of writer.collection.find({}, { projection: Object.fromEntries(keyFields.map((k) => [k, 1])) })) {
+    const id = Object.fromEntries(keyFields.map((k) => [k, doc[k]]));
+    if (!seen.has(identifierKey(view, id))) orphans.push(id);
+  }
+  for (const id of orphans) await add(id);
+  await run();
+  return { view: view.name, recomputed: seen.size, results };
+}
