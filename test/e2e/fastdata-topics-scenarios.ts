@@ -73,6 +73,12 @@ fastData:
       relations: [{ from: orders.customerId, to: customers.id }]
       aggregation: { customerId: customers.id, orders: { from: orders, many: true, fields: { id: id } } }
       triggers: { publish: { topic: split.sv-trigger${s} }, consume: { topic: split.sv-trigger${s} } }
+    customer-core:
+      key: { customerId: customers.id }
+      aggregation: { customerId: customers.id, name: customers.name }
+    customer-card:
+      key: { customerId: customer-core.customerId }
+      aggregation: { customerId: customer-core.customerId, title: customer-core.name }
     item-view:
       key: { sku: items.sku }
       aggregation: { sku: items.sku, label: items.label }
@@ -84,6 +90,7 @@ endpoints:
   - { basePath: /customer-360, target: { view: customer-360 }, public: true }
   - { basePath: /customer-summary, target: { view: customer-summary }, public: true }
   - { basePath: /customer-split, target: { view: customer-split }, public: true }
+  - { basePath: /customer-card, target: { view: customer-card }, public: true }
   - { basePath: /item-view, target: { view: item-view }, public: true }
   - { basePath: /stock-view, target: { view: stock-view }, public: true }
 `;
@@ -190,6 +197,10 @@ export function topicScenarios(env: () => TopicsEnv): void {
     }, 'customer-summary 42 with order 7');
     assert.deepEqual([summary.customerId, summary.label, summary.orders], [42, 'Grace', [{ id: 7 }]]);
     await waitFor(async () => (await get('/customer-summary/41')) === undefined, 'customer-summary 41 deleted with customer 41');
+    // customer-core has no publish: its changes reach customer-card without touching the bus.
+    await waitFor(async () => (await get('/customer-card/42'))?.title === 'Grace', 'customer-card 42');
+    await waitFor(async () => (await get('/customer-card/41')) === undefined, 'customer-card 41 deleted with customer 41');
+    assert.equal((await env().bus.describeTopics()).some((t) => t.name.includes('mia-run-chain')), false);
     const chained = await readTopic('sv-summary', 2);
     assert.deepEqual(JSON.parse(chained[0]!.headers.messageSchema ?? ''), { type: 'sv-update', version: 'v2.0.0' });
   });
