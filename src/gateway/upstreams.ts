@@ -55,8 +55,18 @@ function instrument(name: string, guarded: <R extends CallResult>(call: Call<R>)
   };
 }
 
-/** One keep-alive pool per `upstreams` entry (no I/O until the first request). */
-export function createUpstreams(config: Readonly<Record<string, UpstreamConfig>>, registry: PolicyRegistry, clock: Clock, rateLimits?: RateLimits): Upstreams {
+/**
+ * One keep-alive pool per `upstreams` entry (no I/O until the first request). `timeouts` are the
+ * `policies.timeouts` in ms: a route whose timeout is longer than the pool's response-headers default (30 s)
+ * gets that much from undici too, so a declared 60 s timeout is not cut at 30 s.
+ */
+export function createUpstreams(
+  config: Readonly<Record<string, UpstreamConfig>>,
+  registry: PolicyRegistry,
+  clock: Clock,
+  rateLimits?: RateLimits,
+  timeouts: Readonly<Record<string, number>> = {},
+): Upstreams {
   const clients = new Map<string, UpstreamClient>();
   const metrics = createMetricEmitter('gateway');
   for (const [name, upstream] of Object.entries(config)) clients.set(name, createUpstreamClient({ url: upstream.url }));
@@ -74,9 +84,12 @@ export function createUpstreams(config: Readonly<Record<string, UpstreamConfig>>
       // A rate limit shared through a store replaces the in-process one (scoped by upstream, like a breaker).
       const policies: Policy[] = rateLimits ? rateLimits.policies(names, stack.policies, name) : [...stack.policies];
       if (timeoutMs !== undefined) policies.push(createTimeout({ ms: timeoutMs, clock, name }));
+      const named = names.find((n) => registry.kindOf(n) === 'timeout');
+      const longest = timeoutMs ?? (named === undefined ? undefined : timeouts[named]);
       return {
         name,
-        client,
+        // Same pool, with undici's response-headers timeout raised to the route's own (the policy decides).
+        client: longest !== undefined && longest > client.headersTimeout ? { ...client, headersTimeout: longest } : client,
         wrap: instrument(name, compose(...policies), metrics),
         ...(stack.rateLimitKey === undefined ? {} : { rateLimitKey: stack.rateLimitKey }),
         forwardCredentials: upstream.forwardCredentials === true,
