@@ -10,7 +10,9 @@ import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import { createMetricEmitter } from '../ports/telemetry.js';
 import type { CommandSender } from './channels.js';
+import type { Collection } from '../ports/document-store.js';
 import type { CompiledSaga, SendCommandParams } from './compile.js';
+import { createDefinitionVersions } from './definitions.js';
 import { commandsDueAt, publicView, type ArmedTimer, type PendingCommand, type SagaDocument } from './document.js';
 import { createDueScheduler, type DueScheduler } from './due-scheduler.js';
 import type { SagaRepository } from './repository.js';
@@ -51,6 +53,8 @@ export interface SagaEngineOptions {
   readonly retry?: CommandRetry;
   /** How long a delivered command may stay in its document before a write of its own removes it; default 1 s. */
   readonly ackDelayMs?: number;
+  /** Where definition versions are recorded (`definitions.ts`); without it every saga runs on the current definition. */
+  readonly definitions?: Collection;
 }
 
 export interface SagaEngine {
@@ -74,6 +78,10 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
   const inFlight = new Set<string>();
   const deliveries = new Set<Promise<void>>();
   const deep = saga.config.settings?.deepMergeMetadata?.enabled === true;
+  const versions = options.definitions === undefined ? undefined : createDefinitionVersions(saga, options.definitions, logger);
+  /** The definition a saga runs on: the one it started with (usually the current one, without waiting). */
+  const definitionOf = (doc: SagaDocument): CompiledSaga | Promise<CompiledSaga> =>
+    doc.definitionVersion === saga.definitionHash || versions === undefined ? saga : versions.forVersion(doc.definitionVersion);
 
   const payloadFor = (command: SendCommandParams, doc: SagaDocument): unknown => {
     const hook = options.hooks?.get(command.label);
@@ -203,9 +211,10 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
   async function send(input: SagaEventInput): Promise<SendResult> {
     const event = { type: input.label, payload: input.payload ?? {} };
     let removed: string[] = [];
-    const result = await repository.update<StepResult>(input.sagaId, (doc) => {
+    const result = await repository.update<StepResult>(input.sagaId, async (doc) => {
+      const definition = await definitionOf(doc);
       const stripped = withoutDelivered(doc);
-      const step = stepSaga(saga, stripped.doc, event, input.messageId, stepOptions());
+      const step = stepSaga(definition, stripped.doc, event, input.messageId, stepOptions());
       removed = step.kind === 'duplicate' ? [] : stripped.removed;
       return step.kind === 'duplicate' ? { result: step } : { doc: step.doc, result: step };
     });
@@ -225,12 +234,13 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
 
   async function fireTimer(sagaId: string, timer: ArmedTimer): Promise<void> {
     let removed: string[] = [];
-    const fired = await repository.update(sagaId, (doc) => {
+    const fired = await repository.update(sagaId, async (doc) => {
       const same = doc.timer !== null && doc.timer.state === timer.state && doc.timer.visit === timer.visit;
       if (!same) return { result: undefined };
+      const definition = await definitionOf(doc);
       const stripped = withoutDelivered(doc);
       removed = stripped.removed;
-      const step = stepSaga(saga, stripped.doc, { type: timer.event, payload: {} }, `timeout:${timer.state}:${timer.visit}`, stepOptions());
+      const step = stepSaga(definition, stripped.doc, { type: timer.event, payload: {} }, `timeout:${timer.state}:${timer.visit}`, stepOptions());
       // A timer fires once: whatever the step says, it is disarmed unless the step armed a new one.
       if (step.kind !== 'applied') {
         const base = step.kind === 'rejected' ? step.doc : { ...stripped.doc, sagaVersion: doc.sagaVersion + 1 };
@@ -287,6 +297,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
     },
     async start() {
       await repository.ensureIndexes();
+      await versions?.record(clock.now());
       await timers.start();
       await commandScheduler.start();
     },

@@ -17,6 +17,7 @@ import type { Capability } from '../ports/lifecycle.js';
 import { buildPolicies } from '../resilience/index.js';
 import { createCommandSenders } from './channels.js';
 import { compileSaga } from './compile.js';
+import { definitionsCollectionName } from './definitions.js';
 import { sagaEventHandler } from './consumer.js';
 import { createSagaEngine, type CommandRetry, type PayloadHook, type SagaEngine } from './engine.js';
 import { createSagaRepository } from './repository.js';
@@ -70,6 +71,7 @@ export function createSagas(ctx: CapabilityContext): Capability {
     const engine = createSagaEngine({
       saga,
       repository: createSagaRepository(store.collection(sagaCollectionName(name, config))),
+      definitions: store.collection(definitionsCollectionName(sagaCollectionName(name, config))),
       senders: createCommandSenders(config.channels ?? {}, { sagaName: name, bus, policies }),
       clock: ctx.clock,
       logger: ctx.logger.child({ saga: name }),

@@ -30,6 +30,16 @@ interface ActionLike {
   readonly params?: unknown;
 }
 
+/** Restored machine snapshots by state value: snapshots are immutable and a saga machine's context is empty. */
+const snapshots = new WeakMap<CompiledSaga['machine'], Map<string, AnyMachineSnapshot>>();
+function resolved(saga: CompiledSaga, value: string): AnyMachineSnapshot {
+  let byValue = snapshots.get(saga.machine);
+  if (byValue === undefined) snapshots.set(saga.machine, (byValue = new Map()));
+  let snapshot = byValue.get(value);
+  if (snapshot === undefined) byValue.set(value, (snapshot = saga.machine.resolveState({ value, context: {} })));
+  return snapshot;
+}
+
 function businessState(saga: CompiledSaga, stateId: string): { id: number | null; description: string | null } {
   const id = saga.states.get(stateId)?.businessStateId;
   return id === undefined ? { id: null, description: null } : { id, description: saga.businessStates.get(id) ?? null };
@@ -127,7 +137,7 @@ export function stepSaga(saga: CompiledSaga, doc: SagaDocument, event: SagaMachi
     return { kind: 'rejected', doc: next, code: check.code, reason: check.reason };
   }
   const persisted = doc.machineSnapshot as { value?: unknown } | null;
-  const current = saga.machine.resolveState({ value: (persisted?.value ?? doc.currentState) as string, context: {} });
+  const current = resolved(saga, (persisted?.value ?? doc.currentState) as string);
   const [snapshot, actions] = transition(saga.machine, current, event);
   const state = String(snapshot.value);
   const business = businessState(saga, state);

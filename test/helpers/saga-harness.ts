@@ -4,12 +4,14 @@
  * `/-/sagas` at the root, as the gateway and runtime do. `restart()` builds a new capability on the same
  * backends (what survives is what was stored).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createEmbeddedEventBus } from '../../src/adapters/bus-embedded/index.js';
 import { createEmbeddedDocumentStore } from '../../src/adapters/store-embedded/index.js';
+import { createMongoDocumentStore } from '../../src/adapters/store-mongodb/index.js';
 import type { PoliciesConfig, TopicConfig } from '../../src/config/types.js';
 import type { SagaConfig } from '../../src/config/sections/sagas.js';
 import { installErrorMapper } from '../../src/http/error-mapper.js';
@@ -31,8 +33,11 @@ export interface SagaHarnessOptions {
   readonly policies?: Partial<PoliciesConfig>;
   /** `memory` (default): the in-memory doubles; `embedded`: the lmdb bus in a temporary directory. */
   readonly bus?: 'memory' | 'embedded';
-  /** A store to share (a second process on the same data), or `embedded` for the lmdb store in a temporary directory; default the in-memory double. */
-  readonly store?: DocumentStore | 'memory' | 'embedded';
+  /**
+   * A store to share (a second process on the same data), `embedded` for the lmdb store in a temporary
+   * directory, or `mongodb` for a fresh database on the server at MONGODB_URL; default the in-memory double.
+   */
+  readonly store?: DocumentStore | 'memory' | 'embedded' | 'mongodb';
   readonly clock?: ManualClock;
 }
 
@@ -73,9 +78,11 @@ export async function startSagaHarness(options: SagaHarnessOptions): Promise<Sag
   const store =
     options.store === 'embedded' && dataDir !== undefined
       ? createEmbeddedDocumentStore('default', { kind: 'embedded' }, { dataDir, clock, logger: silentLogger })
-      : typeof options.store === 'object'
-        ? options.store
-        : memoryStore();
+      : options.store === 'mongodb'
+        ? createMongoDocumentStore('default', { kind: 'mongodb', url: process.env.MONGODB_URL ?? '', database: `saga_test_${randomBytes(4).toString('hex')}`, connectTimeout: 10_000 }, { clock, logger: silentLogger })
+        : typeof options.store === 'object'
+          ? options.store
+          : memoryStore();
   let bus: EventBus;
   if (options.bus === 'embedded' && dataDir !== undefined) {
     // The bus polls on real time; saga timers and back-off run on the manual clock.
@@ -127,6 +134,7 @@ export async function startSagaHarness(options: SagaHarnessOptions): Promise<Sag
       await current.capability.stop();
       await current.app.close();
       await bus.close();
+      if (ownStore && options.store === 'mongodb') for (const name of await store.listCollections()) await store.collection(name).drop();
       if (ownStore) await store.close();
       if (dataDir) await rm(dataDir, { recursive: true, force: true });
     },

@@ -65,6 +65,16 @@ export class MemoryCollection {
     return { matchedCount: 1, modifiedCount: 1, upsertedCount: 0 };
   }
 
+  /** Only what recording a saga definition needs: an upsert by `_id` with `$setOnInsert`. */
+  async updateOne(filter: Filter, update: { $setOnInsert?: Document }, options: { upsert?: boolean } = {}) {
+    const keys = Object.keys(update);
+    if (keys.some((k) => k !== '$setOnInsert') || Object.keys(filter).some((k) => k !== '_id')) throw new MiaRunError('MR_STORE_UNSUPPORTED', 'the memory store double only upserts by _id with $setOnInsert');
+    if (this.docs.has(filter._id)) return { matchedCount: 1, modifiedCount: 0, upsertedCount: 0 };
+    if (options.upsert !== true) return { matchedCount: 0, modifiedCount: 0, upsertedCount: 0 };
+    await this.insertOne({ _id: filter._id, ...update.$setOnInsert });
+    return { matchedCount: 0, modifiedCount: 0, upsertedCount: 1, upsertedId: filter._id };
+  }
+
   /** Inserts and replacements only (what the saga repository sends), unordered. */
   async bulkWrite(operations: readonly BulkWriteOperation[]) {
     let insertedCount = 0;

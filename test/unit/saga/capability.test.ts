@@ -9,7 +9,7 @@ import { orderSaga } from './fixtures.js';
 
 const topics = { 'order-commands': {}, 'order-events': {} };
 const open: SagaHarness[] = [];
-let storeKind: 'memory' | 'embedded' = 'memory';
+let storeKind: 'memory' | 'embedded' | 'mongodb' = 'memory';
 async function harness(sagas = { order: orderSaga() }): Promise<SagaHarness> {
   const h = await startSagaHarness({ sagas, topics, store: storeKind });
   open.push(h);
@@ -42,8 +42,8 @@ async function saga(h: SagaHarness, sagaId: string): Promise<Record<string, unkn
 
 const commandsOf = (h: SagaHarness) => memBus(h).messages('order-commands').map((m) => [m.key, (m.value as { messageLabel: string }).messageLabel]);
 
-for (const kind of ['memory', 'embedded'] as const)
-describe(`sagas capability (${kind} store, memory bus)`, { concurrency: false }, () => {
+for (const kind of ['memory', 'embedded', 'mongodb'] as const)
+describe(`sagas capability (${kind} store, memory bus)`, { concurrency: false, skip: kind === 'mongodb' && !process.env.MONGODB_URL ? 'set MONGODB_URL to run' : false }, () => {
   before(() => {
     storeKind = kind;
   });
@@ -253,5 +253,28 @@ describe(`sagas capability (${kind} store, memory bus)`, { concurrency: false },
     assert.equal(extra.statusCode, 400);
     assert.equal((await h.app.inject({ method: 'GET', url: '/order/saga/nope' })).statusCode, 404);
     assert.equal(await h.store.collection('sagas-order').count({}), 0);
+  });
+
+  it('finishes a running saga on the definition it started with after the definition changed', async () => {
+    const h1 = await harness();
+    const old = await create(h1);
+    await h1.capability.stop();
+    // Version 2: after the payment an order goes through packing before shipping.
+    const v1 = orderSaga();
+    const states = v1.machineDefinition.states.flatMap((st) =>
+      st.id === 'paymentRequested'
+        ? [{ ...st, outgoingTransitions: (st.outgoingTransitions ?? []).map((t) => (t.targetState === 'shippingRequested' ? { ...t, targetState: 'packing' } : t)) }]
+        : st.id === 'shippingRequested'
+          ? [{ id: 'packing', businessStateId: 1, outputCommand: { label: 'packOrder', channel: 'main' }, outgoingTransitions: [{ inputEvent: 'orderPacked', targetState: 'shippingRequested' }] }, st]
+          : [st],
+    );
+    const h2 = await startSagaHarness({ sagas: { order: { ...v1, machineDefinition: { ...v1.machineDefinition, states } } }, topics, store: h1.store, clock: h1.clock });
+    open.push(h2);
+    const fresh = await create(h2);
+    assert.equal((await event(h2, old, 'paymentExecuted')).json().currentState, 'shippingRequested', 'the old saga keeps its definition');
+    assert.equal((await event(h2, fresh, 'paymentExecuted')).json().currentState, 'packing', 'a new saga runs on the new one');
+    const [a, b] = [await saga(h2, old), await saga(h2, fresh)];
+    assert.notEqual(a.definitionVersion, b.definitionVersion);
+    assert.equal((await event(h2, old, 'orderShipped')).json().currentState, 'delivered');
   });
 });
