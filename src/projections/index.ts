@@ -24,7 +24,7 @@ import { CONTROL_COLLECTION } from './operations/control.js';
 import { createLive, type Live } from './operations/live.js';
 import { recomputeAll, refreshView } from './operations/refresh.js';
 import { fastDataTargets } from './operations/targets.js';
-import { createInterop, isExternal } from './topics/index.js';
+import { createInterop, isExternal, relationIndexes } from './topics/index.js';
 import { compileProjection, type CompiledProjection, type MappingStats } from './mapping.js';
 import { readRoutes } from './read-routes.js';
 import type { AggregationFn } from './single-view/aggregate.js';
@@ -137,9 +137,13 @@ export function createProjections(ctx: CapabilityContext): Capability {
         retryWorker = createRetryWorker({ views, deps: (view) => svDeps.get(view)!, retries, clock: ctx.clock, ...(bus === undefined ? {} : { bus }), logger: ctx.logger.child({ component: 'sv-retries' }) });
         retryWorker.start();
       }
-      // External projections (written by a Mia Real-Time Updater) keep the indexes their writer created.
-      for (const p of compiled.values()) if (!isExternal(fastData, p.name)) await projectionCollection(p.name).ensureIndexes(projectionIndexes(p, viewsByProjection.get(p.name) ?? []));
-      for (const view of views) await storeOf(view.config.database, `single view "${view.name}"`).collection(view.config.collection ?? view.name).ensureIndexes(viewIndexes(view));
+      // External projections (written by a Mia Real-Time Updater) keep their writer's key and counter
+      // indexes; they and views read by other views get the relation indexes of their readers.
+      for (const p of compiled.values()) {
+        const specs = isExternal(fastData, p.name) ? relationIndexes(p.name, p.primaryKey, viewsByProjection.get(p.name) ?? []) : projectionIndexes(p, viewsByProjection.get(p.name) ?? []);
+        if (specs.length > 0) await projectionCollection(p.name).ensureIndexes(specs);
+      }
+      for (const view of views) await storeOf(view.config.database, `single view "${view.name}"`).collection(view.config.collection ?? view.name).ensureIndexes([...viewIndexes(view), ...relationIndexes(view.name, Object.keys(view.key), viewsByProjection.get(view.name) ?? [])]);
       if (bus === undefined) return;
       const interop = createInterop({ project: ctx.config.name, fastData, views, viewsOf: (p) => viewsByProjection.get(p) ?? [], svDeps: (view) => svDeps.get(view)!, recompute: guardedRecompute, bus, collectionOf: projectionCollection, now: () => ctx.clock.now(), metrics });
       const deadLetters = createDeadLetters({ bus, metrics, logger: ctx.logger, now: () => ctx.clock.now() });

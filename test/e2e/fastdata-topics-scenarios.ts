@@ -249,6 +249,7 @@ export function topicScenarios(env: () => TopicsEnv): void {
     const dead = await readTopic(env().dlq(`ext.items.pr-update${env().s}`), 1);
     assert.equal(dead[0]!.headers['mia-dlq-error-code'], 'MR_FD_INVALID_CHANGE_EVENT');
     assert.equal(await items.count({}), 1, 'mia-run never wrote the external projection');
+    assert.equal((await items.listIndexes()).some((i) => i.name === 'mia_primary_key_index'), false, 'its writer owns its key indexes');
   });
 
   it('triggers.consume: Mia sv-trigger aggregation messages recompute the view; patch triggers are dead-lettered', async () => {

@@ -20,6 +20,7 @@ import { createStageEvents, type StageEvents, type StageProjection } from './sta
 import { createViewRunner, type RecomputeFn } from './view-runner.js';
 
 export { CHAIN_TOPIC_PREFIX } from './view-runner.js';
+export { relationIndexes } from './indexes.js';
 export type { StageEvents } from './stage-events.js';
 
 export interface InteropDeps {

@@ -9,6 +9,8 @@ import type { ProjectionChange } from '../../../src/projections/apply.js';
 import { decodeChangeEvent, encodePrUpdateV1, encodePrUpdateV2, type PrUpdateContext } from '../../../src/projections/topics/pr-update.js';
 import { decodeSvTrigger, encodeSvTrigger } from '../../../src/projections/topics/sv-trigger.js';
 import { encodeSvUpdateV1 } from '../../../src/projections/topics/sv-update.js';
+import { relationIndexes } from '../../../src/projections/topics/indexes.js';
+import { compileView } from '../../../src/projections/single-view/model.js';
 
 /** A message as the §4 examples write it: `{headers?, key, value}` with headers parsed from their JSON text. */
 const asExample = (m: OutgoingMessage): Record<string, unknown> => ({
@@ -110,5 +112,11 @@ describe('pr-update, sv-trigger and sv-update formats (fast-data.md §4)', () =>
     assert.throws(() => decodeSvTrigger(consumed({ type: 'patch', singleViewName: 'c' })), (e) => isMiaRunError(e) && e.code === 'MR_FD_UNSUPPORTED_TRIGGER' && !e.retriable);
     assert.throws(() => decodeSvTrigger(consumed({ type: 'other' })), (e) => isMiaRunError(e) && e.code === 'MR_FD_INVALID_CHANGE_EVENT');
     assert.throws(() => decodeSvTrigger(createConsumedMessage({ topic: 't', partition: 0, offset: 1, key: null, value: Buffer.from('{"type":"aggregation"}'), headers: {}, timestamp: 0 })), (e) => isMiaRunError(e) && e.code === 'MR_FD_INVALID_CHANGE_EVENT');
+  });
+
+  it('a view read through relations by another view gets the relation-field indexes (never its key again)', () => {
+    const reader = compileView('orders-by-customer', { key: { orderId: 'orders.id' }, relations: [{ from: 'orders.customerId', to: 'customer-360.customerId' }, { from: ['orders.a', 'orders.b'], to: ['customer-360.x', 'customer-360.y'] }], aggregation: { orderId: 'orders.id' } });
+    assert.deepEqual(relationIndexes('customer-360', ['customerId'], [reader]), [{ name: 'fd_rel_x_y', key: { x: 1, y: 1 } }]);
+    assert.deepEqual(relationIndexes('orders', ['id'], [reader]).map((i) => i.name), ['fd_rel_customerId', 'fd_rel_a_b']);
   });
 });
