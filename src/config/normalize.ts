@@ -136,6 +136,7 @@ export function normalize(input: NormalizeInput): NormalizeResult {
           max: duration(r.max, '10s', [...path, 'max']),
           methods: r.methods === undefined ? ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'] : list(r.methods).map(String),
           budget: percent(r.budget, '20%', [...path, 'budget']),
+          ...(r.attemptTimeout === undefined ? {} : { attemptTimeout: duration(r.attemptTimeout, 0, [...path, 'attemptTimeout']) }),
         }];
       }),
     ),

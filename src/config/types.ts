@@ -114,6 +114,8 @@ export interface RetryPolicy {
   readonly methods: readonly string[];
   /** Percentage of extra load retries may add (retry budget). */
   readonly budget: number;
+  /** Milliseconds allowed for each attempt (inside the retry; the timeouts policy bounds all attempts). */
+  readonly attemptTimeout?: number;
 }
 
 export interface CircuitBreakerPolicy {

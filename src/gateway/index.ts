@@ -48,7 +48,7 @@ export function createGateway(ctx: CapabilityContext): Capability {
   const policies = buildPolicies(config.policies, { clock });
   const warn = (message: string, details: Record<string, unknown>): void => logger.warn(details, message);
   const rateLimits = createRateLimits({ config: config.policies, registry: policies, stores: ctx.stores, clock, warn });
-  const upstreams = createUpstreams(config.upstreams, policies, clock, rateLimits, config.policies.timeouts);
+  const upstreams = createUpstreams(config.upstreams, policies, clock, rateLimits, config.policies);
   const identityNames = { ...DEFAULT_IDENTITY_HEADERS, userId: config.server.userIdHeader };
   const trustIdentityHeaders = config.server.trustIdentityHeaders;
   const authenticate = createCredentialReader({ auth: config.auth, clock, trustIdentityHeaders, identityNames });

@@ -1,4 +1,4 @@
-import type { UpstreamConfig } from '../config/types.js';
+import type { PoliciesConfig, UpstreamConfig } from '../config/types.js';
 import { MiaRunError, isMiaRunError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import { createMetricEmitter, type MetricEmitter } from '../ports/telemetry.js';
@@ -56,17 +56,30 @@ function instrument(name: string, guarded: <R extends CallResult>(call: Call<R>)
 }
 
 /**
- * One keep-alive pool per `upstreams` entry (no I/O until the first request). `timeouts` are the
- * `policies.timeouts` in ms: a route whose timeout is longer than the pool's response-headers default (30 s)
- * gets that much from undici too, so a declared 60 s timeout is not cut at 30 s.
+ * One keep-alive pool per `upstreams` entry (no I/O until the first request). `declared` gives the
+ * `policies.timeouts` in ms (a route whose timeout is longer than the pool's response-headers default of
+ * 30 s gets that much from undici too, so a declared 60 s timeout is not cut at 30 s) and the retries, whose
+ * `attemptTimeout` becomes a per-attempt timeout inside the retry (gateway.md §5: per attempt and overall).
  */
 export function createUpstreams(
   config: Readonly<Record<string, UpstreamConfig>>,
   registry: PolicyRegistry,
   clock: Clock,
   rateLimits?: RateLimits,
-  timeouts: Readonly<Record<string, number>> = {},
+  declared: Partial<Pick<PoliciesConfig, 'timeouts' | 'retries'>> = {},
 ): Upstreams {
+  const timeouts = declared.timeouts ?? {};
+  const retries = declared.retries ?? {};
+  const attemptTimeouts = new Map<string, Policy>();
+  /** The per-attempt timeout of a retry policy, one instance per (retry, upstream): it holds no state. */
+  const attemptTimeout = (retry: string, upstream: string): Policy | undefined => {
+    const ms = retries[retry]?.attemptTimeout;
+    if (ms === undefined) return undefined;
+    const id = `${retry}\u0000${upstream}`;
+    let policy = attemptTimeouts.get(id);
+    if (!policy) attemptTimeouts.set(id, (policy = createTimeout({ ms, scope: 'attempt', clock, name: upstream })));
+    return policy;
+  };
   const clients = new Map<string, UpstreamClient>();
   const metrics = createMetricEmitter('gateway');
   for (const [name, upstream] of Object.entries(config)) clients.set(name, createUpstreamClient({ url: upstream.url }));
@@ -84,8 +97,11 @@ export function createUpstreams(
       // A rate limit shared through a store replaces the in-process one (scoped by upstream, like a breaker).
       const policies: Policy[] = rateLimits ? rateLimits.policies(names, stack.policies, name) : [...stack.policies];
       if (timeoutMs !== undefined) policies.push(createTimeout({ ms: timeoutMs, clock, name }));
+      const retry = names.find((n) => registry.kindOf(n) === 'retry');
+      const perAttempt = retry === undefined ? undefined : attemptTimeout(retry, name);
+      if (perAttempt) policies.push(perAttempt);
       const named = names.find((n) => registry.kindOf(n) === 'timeout');
-      const longest = timeoutMs ?? (named === undefined ? undefined : timeouts[named]);
+      const longest = Math.max(timeoutMs ?? (named === undefined ? 0 : (timeouts[named] ?? 0)), retry === undefined ? 0 : (retries[retry]?.attemptTimeout ?? 0)) || undefined;
       return {
         name,
         // Same pool, with undici's response-headers timeout raised to the route's own (the policy decides).
