@@ -3,6 +3,11 @@
  * `policies.rateLimits` entry, in-process (a token bucket per key, the default) or shared by every process
  * through the project's store (`store: <database>`).
  */
+// Why not @fastify/rate-limit (installed): its stores read Date.now() (LocalStore), so limits could not be
+// tested on the Clock port without sleeping (STYLE §8); it runs as a hook of its own before our guard has
+// authenticated the caller, while `key: client | user` needs the identity; and its shared stores are Redis
+// ones, whereas a project's shared state lives in its DocumentStore. The token bucket and the store counter
+// here are small and run inside the one guard hook of an endpoint.
 import type { PoliciesConfig, RateLimitPolicy } from '../../config/types.js';
 import { MiaRunError } from '../../errors.js';
 import type { Clock } from '../../ports/clock.js';
