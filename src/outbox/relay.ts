@@ -29,11 +29,18 @@ export interface RelayOptions {
 }
 
 const metrics = createMetricEmitter('outbox');
+/** How often the sent checkpoint is stored while records keep coming, ms. */
+const SAVE_EVERY_MS = 100;
 
 export class OutboxRelay {
   private readonly owner = randomUUID();
   /** Until when this relay surely holds the lease (0: not held); renewed once half of it has run out. */
   private heldUntil = 0;
+  /** Last published sequence number (stores with transactions), known while the lease is held. */
+  private checkpoint: number | undefined;
+  /** Checkpoint last stored, and when. */
+  private saved = 0;
+  private savedAt = 0;
 
   constructor(private readonly options: RelayOptions) {}
 
@@ -45,16 +52,33 @@ export class OutboxRelay {
   /** Publishes what is pending (in passes of `batchSize` records); returns how many events were published. */
   async relay(): Promise<number> {
     if (!(await this.acquireLease())) return 0;
+    const transactional = this.transactional();
+    // While the lease is held without a break, no other relay published: the checkpoint in memory is current.
+    if (transactional && this.checkpoint === undefined) this.saved = this.checkpoint = await sentCheckpoint(this.options.store);
     let total = 0;
-    let checkpoint = this.transactional() ? await sentCheckpoint(this.options.store) : 0;
     for (;;) {
-      const pass = await this.pass(checkpoint);
+      const pass = await this.pass(this.checkpoint ?? 0);
       total += pass.messages;
-      checkpoint = pass.checkpoint;
-      if (pass.records < this.options.batchSize) break;
-      await this.acquireLease();
+      if (transactional) this.checkpoint = pass.checkpoint;
+      if (pass.records < this.options.batchSize || !(await this.acquireLease())) break;
     }
+    if (transactional) await this.saveCheckpoint(total === 0);
     return total;
+  }
+
+  /**
+   * Stores the checkpoint: at most every SAVE_EVERY_MS while records keep coming (a write per pass would add
+   * a commit to every append batch), at once when idle or released. A crash loses at most that much: those
+   * records are published again (at-least-once).
+   */
+  private async saveCheckpoint(now: boolean): Promise<void> {
+    const checkpoint = this.checkpoint;
+    if (checkpoint === undefined || checkpoint <= this.saved) return;
+    const at = this.options.clock.now();
+    if (!now && at - this.savedAt < SAVE_EVERY_MS) return;
+    await this.options.store.collection(OUTBOX_META_COLLECTION).updateOne({ _id: SENT_CHECKPOINT }, { $max: { seq: checkpoint } }, { upsert: true });
+    this.saved = checkpoint;
+    this.savedAt = at;
   }
 
   /** Deletes sent records older than `keepSentMs`. */
@@ -71,7 +95,9 @@ export class OutboxRelay {
 
   /** Gives the relay role up (on stop), so another process takes over at once. */
   async release(): Promise<void> {
+    if (this.transactional()) await this.saveCheckpoint(true);
     this.heldUntil = 0;
+    this.checkpoint = undefined;
     await this.options.store.collection(OUTBOX_META_COLLECTION).deleteOne({ _id: 'relay', owner: this.owner });
   }
 
@@ -79,7 +105,6 @@ export class OutboxRelay {
     const { store, bus, clock } = this.options;
     const transactional = this.transactional();
     const outbox = store.collection(OUTBOX_COLLECTION);
-    const meta = store.collection(OUTBOX_META_COLLECTION);
     const pending = (await outbox.find(pendingFilter(transactional, checkpoint), { sort: { seq: 1 }, limit: this.options.batchSize }).toArray()) as unknown as OutboxRecord[];
     if (pending.length === 0) return { records: 0, messages: 0, checkpoint };
     const all = pending.flatMap((record) => messagesOf(record).map((m) => ({ ...m, record, createdAt: record.createdAt })));
@@ -100,11 +125,7 @@ export class OutboxRelay {
       // A record is recorded as sent once all its messages are (a run may end inside a record).
       if (transactional) {
         const last = run[run.length - 1]!;
-        const through = last.seq === lastSeq(last.record) ? last.seq : last.record.seq - 1;
-        if (through > sent) {
-          await meta.updateOne({ _id: SENT_CHECKPOINT }, { $max: { seq: through } }, { upsert: true });
-          sent = through;
-        }
+        sent = Math.max(sent, last.seq === lastSeq(last.record) ? last.seq : last.record.seq - 1);
       } else {
         const done = run.filter((m) => m.seq === lastSeq(m.record)).map((m) => m.record._id);
         if (done.length > 0) await outbox.updateMany({ _id: { $in: done } }, { $set: { sentAt: new Date(clock.now()) } });
@@ -121,6 +142,7 @@ export class OutboxRelay {
     // Held for more than half the lease still: no write (a pass per commit would otherwise add a commit each).
     if (now < this.heldUntil - this.options.leaseMs / 2) return true;
     this.heldUntil = 0;
+    this.checkpoint = undefined;
     const meta = this.options.store.collection(OUTBOX_META_COLLECTION);
     const lease = { owner: this.owner, leaseUntil: now + this.options.leaseMs };
     const renewed = await meta.updateOne({ _id: 'relay', $or: [{ owner: this.owner }, { leaseUntil: { $lt: now } }] }, { $set: lease });
