@@ -20,8 +20,8 @@ export interface WriteBuffer extends KeyedCollection {
 }
 
 const DONE: UpdateResult = { matchedCount: 1, modifiedCount: 1, upsertedCount: 0 };
-/** Keys per prefetch query (bounded so a composite key's `$in` product stays a point read on the embedded store). */
-const CHUNK = 500;
+/** Keys per prefetch query: bounded so a composite key's `$in` product stays a point read and each matched record is checked against a short `$in` list. */
+const CHUNK = 128;
 
 interface Entry {
   /** The record as stored before the batch (null: none). */
