@@ -233,12 +233,21 @@ for (const backend of backendsUnderTest) {
       });
     });
 
-    it('follows a relation where on the strategy walk (a country turning inactive leaves the view)', async () => {
+    it('walks relation where and composite relations on strategies (inactive country, closed order, new line)', async () => {
       await produce('countries', { CODE: 'IT' }, dbz('u', { CODE: 'IT', LABEL: 'Italy', ACTIVE: true }, { CODE: 'IT', LABEL: 'Italy', ACTIVE: false }));
       await until('customer 1 without a country', async () => (await doc('customer-360', { customerId: 1 }))?.country === null);
       // An order closing leaves openOrders through the `where` on the orders side.
       await produce('orders', { ID: 10 }, dbz('u', null, { ID: 10, CUSTOMER_ID: 1, TENANT: 't1', TOTAL: 5, STATUS: 'closed', NOTE: 'a' }));
       await until('customer 1 without open orders', async () => JSON.stringify((await doc('customer-360', { customerId: 1 }))?.openOrders) === '[]');
+      // A line reaches its customer through the composite relation (orderId + tenant) on the strategy walk;
+      // a line of another tenant reaches no order.
+      await produce('lines', { ID: 103 }, dbz('c', null, { ID: 103, ORDER_ID: 11, TENANT: 't2', SKU: 'wrong-tenant', QTY: 1 }));
+      await produce('lines', { ID: 102 }, dbz('c', null, { ID: 102, ORDER_ID: 11, TENANT: 't1', SKU: 'ink', QTY: 3 }));
+      const sv = await until('order 11 with line 102', async () => {
+        const d = await doc('customer-360', { customerId: 1 });
+        return (d?.orders as { lines: unknown[] }[] | undefined)?.[0]?.lines.length === 1 && d;
+      });
+      assert.deepEqual((sv.orders as { id: number; lines: unknown[] }[]).map((o) => [o.id, o.lines]), [[11, [{ sku: 'ink', qty: 3 }]], [10, [{ sku: 'pen', qty: 2 }]]]);
     });
 
     it('does not write nor publish an unchanged view (noop), and publishes a real change', async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadProject } from '../../../src/config/load-project.js';
-import { miaConstant } from '../../../src/config/sections/fast-data-mia.js';
+import { importMiaView, miaConstant } from '../../../src/config/sections/fast-data-mia.js';
 
 const fixtures = new URL('../../fixtures/fast-data/', import.meta.url).pathname;
 
@@ -105,5 +105,63 @@ describe('Mia single-view files (erSchema, aggregation, singleViewKey.json)', ()
     assert.equal(lines.length, 2, lines.join('\n'));
     assert.match(lines[0]!, /aggregation-broken\.json:7:49 MR_CONFIG_UNKNOWN_REF config\.SV_CONFIG\.dependencies\.orders\.on: dependency "orders" uses condition "cust_to_orderz", which the ER schema does not declare/);
     assert.match(lines[1]!, /aggregation-broken\.json:11:18 MR_CONFIG_UNKNOWN_REF config\.SV_CONFIG\.mapping\.score: function "missingFn" is not declared in fastData\.functions/);
+  });
+});
+
+describe('Mia aggregation advanced options (aliasOf, useAlias, unsupported constructs)', () => {
+  const erSchema = {
+    version: '1.0.0',
+    config: {
+      PEOPLE: { outgoing: { MARRIAGE: { conditions: { PEOPLE_TO_MARRIAGE: { condition: { a: 'id' } } } } } },
+      MARRIAGE: { outgoing: { PEOPLE: { conditions: { MARRIAGE_b_TO_PEOPLE: { condition: { id: 'b' } } } } } },
+      CHILD: { outgoing: { PEOPLE: { conditions: { CHILD_TO_MOTHER: { condition: { id: 'motherId', kind: '__string__[person]' } } } } } },
+    },
+  };
+
+  it('joins an aliased projection through another alias (the partner of a person)', () => {
+    const out = importMiaView({
+      erSchema,
+      aggregation: {
+        version: '1.1.0',
+        config: {
+          SV_CONFIG: {
+            dependencies: {
+              PEOPLE: { type: 'projection', on: '_identifier' },
+              MARRIAGE: { type: 'projection', on: 'PEOPLE_TO_MARRIAGE' },
+              PARTNER: { type: 'projection', aliasOf: 'PEOPLE', on: 'MARRIAGE_b_TO_PEOPLE', useAlias: 'MARRIAGE' },
+            },
+            mapping: { name: 'PEOPLE.name', marriedWith: 'PARTNER.name' },
+          },
+        },
+      },
+      key: { version: '1.0.0', config: { personId: 'id' } },
+      yamlRelations: [],
+      functions: [],
+    });
+    assert.deepEqual(out.problems, []);
+    assert.deepEqual(out.aggregation, {
+      name: 'PEOPLE.name',
+      marriedWith: { from: 'MARRIAGE', via: 'PEOPLE_TO_MARRIAGE', value: { from: 'PEOPLE', via: 'MARRIAGE_b_TO_PEOPLE', value: 'PEOPLE.name' } },
+    });
+    assert.deepEqual(out.key, { personId: 'PEOPLE.id' });
+    assert.deepEqual(out.relations?.find((r) => r.name === 'CHILD_TO_MOTHER'), { name: 'CHILD_TO_MOTHER', from: 'CHILD.motherId', to: 'PEOPLE.id', where: { 'PEOPLE.kind': 'person' } });
+  });
+
+  it('reports $or conditions, conditional dependencies and malformed constants with their paths', () => {
+    const out = importMiaView({
+      erSchema: { version: '1.0.0', config: { A: { outgoing: { B: { conditions: { AB: { condition: { $or: [{ x: 'y' }] } } } } } } } },
+      aggregation: {
+        version: '1.1.0',
+        config: { SV_CONFIG: { dependencies: { A: { type: 'projection', on: '_identifier' }, J: { type: 'projection', _select: { options: [] } } }, mapping: { n: '__integer__[x1]' } } },
+      },
+      yamlRelations: [],
+      functions: [],
+    });
+    assert.deepEqual(out.problems.map((p) => [p.file, p.path.join('.'), p.kind]), [
+      ['erSchema', 'config.A.outgoing.B.conditions.AB.condition.$or', 'invalid'],
+      ['erSchema', 'config.A.outgoing.B.conditions.AB.condition', 'invalid'],
+      ['aggregation', 'config.SV_CONFIG.dependencies.J._select', 'invalid'],
+      ['aggregation', 'config.SV_CONFIG.mapping.n', 'invalid'],
+    ]);
   });
 });
