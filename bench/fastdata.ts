@@ -60,7 +60,24 @@ async function drained(bus: EventBus, group: string, topics: readonly string[]):
   }
 }
 
-async function run(views: boolean, messages: Record<string, OutgoingMessage[]>, later?: Record<string, OutgoingMessage[]>): Promise<{ seconds: number; baseline?: number; sv: number; laterSeconds?: number; laterSv?: number }> {
+/** CPU seconds (user + system) of this process since `from`: on a shared machine, work per CPU-second compares better than wall time. */
+const cpuSince = (from: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+};
+
+interface RunResult {
+  seconds: number;
+  cpu: number;
+  baseline?: number;
+  baselineCpu?: number;
+  sv: number;
+  laterSeconds?: number;
+  laterCpu?: number;
+  laterSv?: number;
+}
+
+async function run(views: boolean, messages: Record<string, OutgoingMessage[]>, later?: Record<string, OutgoingMessage[]>): Promise<RunResult> {
   const dir = await mkdtemp(join(tmpdir(), 'mia-run-bench-fd-'));
   const deps = { dataDir: dir, clock: systemClock, logger: silentLogger };
   const topics = Object.keys(messages);
@@ -79,26 +96,33 @@ async function run(views: boolean, messages: Record<string, OutgoingMessage[]>, 
   diagnosticsChannel.subscribe(metricChannel('fd'), onMetric);
   const capability = createProjections({ config, stores: new Map([['default', store]]), bus, logger: silentLogger, clock: systemClock, dataDir: dir, roles: ROLES, targets: { get: () => undefined, list: () => [] } });
   let t0 = performance.now();
+  let c0 = process.cpuUsage();
   await capability.start();
   await drained(bus, 'bench.erp.projections', topics);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSince(c0);
   const firstSv = sv;
   let laterSeconds: number | undefined;
+  let laterCpu: number | undefined;
   if (later !== undefined) {
     sv = 0;
     for (const [topic, list] of Object.entries(later)) await publishAll(bus, topic, list);
     t0 = performance.now();
+    c0 = process.cpuUsage();
     await drained(bus, 'bench.erp.projections', topics);
     laterSeconds = (performance.now() - t0) / 1000;
+    laterCpu = cpuSince(c0);
   }
   const laterSv = sv;
   await capability.stop();
   diagnosticsChannel.unsubscribe(metricChannel('fd'), onMetric);
   let baseline: number | undefined;
+  let baselineCpu: number | undefined;
   if (!views) {
     const raw = store.collection('raw');
     await raw.ensureIndexes([{ name: 'by_key', key: { topic: 1, ID: 1 }, unique: true }]);
     t0 = performance.now();
+    c0 = process.cpuUsage();
     const sub = await bus.subscribe({
       group: 'baseline',
       topics,
@@ -113,12 +137,13 @@ async function run(views: boolean, messages: Record<string, OutgoingMessage[]>, 
     });
     await drained(bus, 'baseline', topics);
     baseline = (performance.now() - t0) / 1000;
+    baselineCpu = cpuSince(c0);
     await sub.stop();
   }
   await bus.close();
   await store.close();
   await rm(dir, { recursive: true, force: true });
-  return { seconds, sv: firstSv, ...(baseline !== undefined ? { baseline } : {}), ...(laterSeconds !== undefined ? { laterSeconds, laterSv } : {}) };
+  return { seconds, cpu, sv: firstSv, ...(baseline !== undefined ? { baseline, baselineCpu: baselineCpu! } : {}), ...(laterSeconds !== undefined ? { laterSeconds, laterCpu: laterCpu!, laterSv } : {}) };
 }
 
 console.log(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
@@ -127,8 +152,9 @@ const ingest = await run(false, {
   customers: Array.from({ length: half }, (_, i) => customer(i % (half / 2), i < half / 2 ? 'c' : 'u')),
   orders: Array.from({ length: MESSAGES - half }, (_, i) => order(i % (half / 2), i % 1000, i < half / 2 ? 'c' : 'u')),
 });
-console.log(`ingestion: ${MESSAGES} Debezium messages in ${ingest.seconds.toFixed(2)} s = ${Math.round(MESSAGES / ingest.seconds)} msg/s`);
-console.log(`baseline (raw consume + bulk replaceOne upsert per batch): ${Math.round(MESSAGES / ingest.baseline!)} msg/s; projections/baseline = ${(ingest.baseline! / ingest.seconds).toFixed(2)}`);
+const perCpu = (n: number, cpu: number | undefined): string => `${Math.round(n / (cpu ?? NaN))}/CPU-s`;
+console.log(`ingestion: ${MESSAGES} Debezium messages in ${ingest.seconds.toFixed(2)} s = ${Math.round(MESSAGES / ingest.seconds)} msg/s (${perCpu(MESSAGES, ingest.cpu)})`);
+console.log(`baseline (raw consume + bulk replaceOne upsert per batch): ${Math.round(MESSAGES / ingest.baseline!)} msg/s (${perCpu(MESSAGES, ingest.baselineCpu)}); projections/baseline = ${(ingest.baseline! / ingest.seconds).toFixed(2)} (per CPU-s: ${(ingest.baselineCpu! / ingest.cpu).toFixed(2)})`);
 const ordersPerCustomer = 3;
 const sv = await run(
   true,
@@ -138,5 +164,5 @@ const sv = await run(
   },
   { orders: Array.from({ length: MOVES }, (_, i) => order(i % (CUSTOMERS * ordersPerCustomer), (i * 7 + 1) % CUSTOMERS, 'u')) },
 );
-console.log(`single views, initial load: ${CUSTOMERS} customers + ${CUSTOMERS * ordersPerCustomer} orders in ${sv.seconds.toFixed(2)} s, ${sv.sv} SV recomputations = ${Math.round(sv.sv / sv.seconds)} SV/s`);
-console.log(`single views, ${MOVES} FK moves: ${sv.laterSeconds!.toFixed(2)} s, ${sv.laterSv} SV recomputations = ${Math.round(sv.laterSv! / sv.laterSeconds!)} SV/s (${Math.round(MOVES / sv.laterSeconds!)} msg/s)`);
+console.log(`single views, initial load: ${CUSTOMERS} customers + ${CUSTOMERS * ordersPerCustomer} orders in ${sv.seconds.toFixed(2)} s, ${sv.sv} SV recomputations = ${Math.round(sv.sv / sv.seconds)} SV/s (${perCpu(sv.sv, sv.cpu)})`);
+console.log(`single views, ${MOVES} FK moves: ${sv.laterSeconds!.toFixed(2)} s, ${sv.laterSv} SV recomputations = ${Math.round(sv.laterSv! / sv.laterSeconds!)} SV/s (${Math.round(MOVES / sv.laterSeconds!)} msg/s; ${perCpu(sv.laterSv!, sv.laterCpu)})`);
