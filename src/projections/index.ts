@@ -200,7 +200,8 @@ export function createProjections(ctx: CapabilityContext): Capability {
         sorSubscriptions.set(sorName, subscription);
         subscriptions.push(subscription);
       }
-      subscriptions.push(...(await interop.subscribe()));
+      const pauseState = live.pause;
+      subscriptions.push(...(await interop.subscribe({ isPaused: (kind, name) => pauseState.isPaused(kind, name), sleep: (ms, signal) => ctx.clock.sleep(ms, signal) })));
       await live.start();
       operations = createFastDataOperations({
         targets, store: (db) => storeOf(db, 'fast data operations'), bus, clock: ctx.clock, metrics, live, onPauseChange: () => live!.pause.refresh(),

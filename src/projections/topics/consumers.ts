@@ -27,12 +27,24 @@ export interface ExternalProjection {
   readonly primaryKey: readonly string[];
 }
 
+/** Pause state of projections and views (`mia-run fast-data pause`), with the wait between checks. */
+export interface ConsumerPause {
+  isPaused(kind: 'projection' | 'view', name: string): boolean;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
 export interface ConsumersDeps {
   readonly project: string;
   readonly external: readonly ExternalProjection[];
   readonly views: readonly CompiledView[];
   readonly runner: Pick<ViewRunner, 'runChanges' | 'recomputeAll'>;
   readonly metrics: MetricEmitter;
+  /** A paused external projection or view holds its partition (nothing is skipped). */
+  readonly pause?: ConsumerPause;
+}
+
+async function holdWhilePaused(pause: ConsumerPause | undefined, kind: 'projection' | 'view', name: string, signal: AbortSignal): Promise<void> {
+  while (pause?.isPaused(kind, name) === true) await pause.sleep(250, signal);
 }
 
 /** Consumer group of the external projections' pr-update topics. */
@@ -50,7 +62,9 @@ function strip(doc: Document | null): Document | null {
 /** The handler of the external projections' pr-update topics. */
 export function prUpdateHandler(deps: ConsumersDeps): BatchHandler {
   const byTopic = new Map(deps.external.map((p) => [p.prUpdateTopic, p]));
-  return async (batch) => {
+  return async (batch, ctx) => {
+    const first = byTopic.get(batch.topic);
+    if (first !== undefined) await holdWhilePaused(deps.pause, 'projection', first.name, ctx.signal);
     const changes: ProjectionChange[] = [];
     const failures: unknown[] = [];
     for (const message of batch.messages) {
@@ -81,7 +95,8 @@ export function prUpdateHandler(deps: ConsumersDeps): BatchHandler {
 
 /** The handler of one view's sv-trigger topic. */
 export function svTriggerHandler(deps: ConsumersDeps, view: CompiledView): BatchHandler {
-  return async (batch) => {
+  return async (batch, ctx) => {
+    await holdWhilePaused(deps.pause, 'view', view.name, ctx.signal);
     const work = new Map<string, { view: CompiledView; identifier: Record<string, unknown> }>();
     const failures: unknown[] = [];
     for (const message of batch.messages) {

@@ -15,7 +15,7 @@ import type { EventBus, Subscription } from '../../ports/event-bus.js';
 import type { MetricEmitter } from '../../ports/telemetry.js';
 import type { CompiledView } from '../single-view/model.js';
 import type { WriterDeps } from '../single-view/writer.js';
-import { subscribeConsumers, type ExternalProjection } from './consumers.js';
+import { subscribeConsumers, type ConsumerPause, type ExternalProjection } from './consumers.js';
 import { createStageEvents, type StageEvents, type StageProjection } from './stage-events.js';
 import { createViewRunner, type RecomputeFn } from './view-runner.js';
 
@@ -44,8 +44,8 @@ export interface Interop {
   readonly bus: Pick<EventBus, 'publish'>;
   /** For the ingestion handler, one per batch: pr-updates after the projection writes. */
   readonly stageEvents: () => StageEvents;
-  /** Starts the pr-update and sv-trigger consumers (none when the descriptor declares none). */
-  subscribe(): Promise<Subscription[]>;
+  /** Starts the pr-update and sv-trigger consumers (none when the descriptor declares none); `pause` holds paused ones. */
+  subscribe(pause?: ConsumerPause): Promise<Subscription[]>;
 }
 
 /** True when a projection is written by someone else and consumed as pr-update (`external`). */
@@ -79,6 +79,6 @@ export function createInterop(deps: InteropDeps): Interop {
     recompute: runner.recompute(true),
     bus: runner.bus,
     stageEvents: createStageEvents({ projections, viewsOf: deps.viewsOf, svDeps: deps.svDeps, runner, bus: deps.bus, now: deps.now, metrics: deps.metrics }),
-    subscribe: () => subscribeConsumers(deps.bus, { project: deps.project, external, views: deps.views, runner, metrics: deps.metrics }),
+    subscribe: (pause) => subscribeConsumers(deps.bus, { project: deps.project, external, views: deps.views, runner, metrics: deps.metrics, ...(pause === undefined ? {} : { pause }) }),
   };
 }
