@@ -152,7 +152,7 @@ export function createProjections(ctx: CapabilityContext): Capability {
       const refreshDeps = (name: string) => {
         const view = viewByName.get(name);
         if (view === undefined) throw new MiaRunError('MR_FD_UNKNOWN_NAME', `"${name}" is not a single view`);
-        return { view, writer: svDeps.get(view)!, recompute: interop.recompute, bus, metrics };
+        return { view, writer: svDeps.get(view)!, recompute: interop.recompute, bus: interop.bus, metrics };
       };
       live = createLive({
         targets, bus, clock: ctx.clock, logger: ctx.logger.child({ component: 'fast-data-operations' }), metrics,
@@ -210,6 +210,7 @@ export function createProjections(ctx: CapabilityContext): Capability {
           return { view, deps: writer };
         },
         recompute: interop.recompute,
+        viewEvents: interop.bus,
       });
     },
     async stop() {

@@ -201,6 +201,12 @@ export function topicScenarios(env: () => TopicsEnv): void {
     await waitFor(async () => (await get('/customer-card/42'))?.title === 'Grace', 'customer-card 42');
     await waitFor(async () => (await get('/customer-card/41')) === undefined, 'customer-card 41 deleted with customer 41');
     assert.equal((await env().bus.describeTopics()).some((t) => t.name.includes('mia-run-chain')), false);
+    // A refresh of the read view (fast-data operations) chains the same way.
+    await env().store.collection('customer-core').updateOne({ customerId: 42 }, { $set: { name: 'stale' } });
+    await env().store.collection('customer-card').updateOne({ customerId: 42 }, { $set: { title: 'stale' } });
+    const refresh = await fetch(`${env().url}/-/fast-data/refresh/customer-core`, { method: 'POST' });
+    assert.equal(refresh.status, 200, await refresh.text());
+    assert.equal((await get('/customer-card/42'))?.title, 'Grace');
     const chained = await readTopic('sv-summary', 2);
     assert.deepEqual(JSON.parse(chained[0]!.headers.messageSchema ?? ''), { type: 'sv-update', version: 'v2.0.0' });
   });

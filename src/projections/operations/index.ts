@@ -34,6 +34,8 @@ export interface OperationsDeps {
   /** Writer dependencies per view (hooks loaded); needed by `refresh`. */
   readonly writer?: (view: string) => { readonly view: CompiledView; readonly deps: WriterDeps & { readonly collection: Collection } };
   readonly recompute?: (view: CompiledView, identifier: Readonly<Record<string, unknown>>, deps: WriterDeps) => Promise<SvOutcome>;
+  /** Where view events of `refresh` go (sv-update v1 encoding, SV chaining: `topics/`); default `bus`. */
+  readonly viewEvents?: Pick<EventBus, 'publish'>;
   readonly metrics?: MetricEmitter;
   readonly live?: LiveConsumers;
   /** Runs after a pause or resume (a running process re-reads its pause state at once). */
@@ -154,7 +156,7 @@ export function createFastDataOperations(deps: OperationsDeps): FastDataOperatio
       const target = targets.resolve(name, 'view');
       if (deps.writer === undefined || deps.recompute === undefined) throw new MiaRunError('MR_FD_OPERATION_UNAVAILABLE', `refresh of "${target.name}" needs the view's functions loaded`);
       const { view, deps: writer } = deps.writer(target.name);
-      return refreshView({ view, writer, recompute: deps.recompute, bus, ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }) });
+      return refreshView({ view, writer, recompute: deps.recompute, bus: deps.viewEvents ?? bus, ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }) });
     },
     async load(names) {
       const live = needLive('load');
