@@ -76,3 +76,32 @@ test('the $ref path is interpolated like include paths', async () => {
   assert.deepEqual(lines(result), []);
   assert.equal(result.config?.collections[0]?.name, 'books');
 });
+
+test('a Mia collection file in the JSON Schema format (metadata properties, __mia_configuration) loads as is', async () => {
+  const schemaFormat = JSON.stringify({
+    name: 'places',
+    endpointBasePath: '/places',
+    defaultState: 'PUBLIC',
+    schema: {
+      type: 'object',
+      properties: {
+        _id: { type: 'string', __mia_configuration: { type: 'ObjectId' } },
+        creatorId: { type: 'string' },
+        createdAt: { type: 'string', format: 'date-time' },
+        updaterId: { type: 'string' },
+        updatedAt: { type: 'string', format: 'date-time' },
+        __STATE__: { type: 'string' },
+        name: { type: 'string' },
+        position: { type: 'array', items: { type: 'number' }, __mia_configuration: { type: 'GeoPoint' } },
+      },
+      required: ['_id', 'creatorId', 'createdAt', 'updaterId', 'updatedAt', '__STATE__', 'name'],
+    },
+    indexes: [
+      { name: '_id', type: 'normal', unique: true, fields: [{ name: '_id', order: 1 }] },
+      { name: 'position_geo', type: 'geo', field: 'position' },
+    ],
+  });
+  const result = await load({ 'project.yaml': `${HEADER}collections:\n  - $ref: places.json\n`, 'places.json': schemaFormat });
+  assert.deepEqual(lines(result), []);
+  assert.equal(result.config?.collections[0]?.name, 'places');
+});
