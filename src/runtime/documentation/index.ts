@@ -69,12 +69,12 @@ function addMissing(document: Json, routes: readonly { path: string; methods: st
 export function installDocumentation(app: FastifyInstance, config: ProjectConfig, version: string): void {
   if (config.server.documentation === false) return;
   // Routes added straight on the root before @fastify/swagger loads (status routes) escape its onRoute
-  // hook; this one sees them, and they are added to the document without details.
-  const early: { path: string; methods: string[] }[] = [];
+  // hook; this one sees every route, and those the document lacks are added without details.
+  const registered: { path: string; methods: string[] }[] = [];
   app.addHook('onRoute', (route) => {
     if ((route.schema as { hide?: boolean } | undefined)?.hide === true) return;
     const methods = (Array.isArray(route.method) ? route.method : [route.method]).map((m) => m.toLowerCase()).filter((m) => METHODS.has(m) && m !== 'head');
-    early.push({ path: openApiPath(route.url), methods });
+    registered.push({ path: openApiPath(route.url), methods });
   });
   void app.register(swagger, {
     openapi: {
@@ -84,7 +84,7 @@ export function installDocumentation(app: FastifyInstance, config: ProjectConfig
     transformObject: (documentObject) => {
       // Only the OpenAPI form is configured above, so the object is always `openapiObject`.
       const document = ('openapiObject' in documentObject ? documentObject.openapiObject : {}) as Json;
-      addMissing(document, early);
+      addMissing(document, registered);
       narrowDocument(document);
       addCollections(document, collectionDocs(config));
       return document;
