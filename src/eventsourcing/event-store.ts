@@ -156,7 +156,11 @@ export function createEventStore(options: EventStoreOptions): EventStore {
           continue;
         }
       }
-      const current = heads.get(r.aggregateId) ?? (await head(col, r.aggregateId));
+      // An expected version equal to the last one this process saw committed (0 for an aggregate it never saw)
+      // needs no read: if another writer got in between, inserting `<id>:<expected + 1>` fails on the unique
+      // `_id`, and the request is retried on its own (409 with the version read then).
+      const known = hints.get(r.aggregateId) ?? 0;
+      const current = heads.get(r.aggregateId) ?? (r.expected !== undefined && r.expected === known ? known : await head(col, r.aggregateId));
       if (r.expected !== undefined && r.expected !== current) {
         outcomes.push(conflict(r.expected, current));
         heads.set(r.aggregateId, current);
