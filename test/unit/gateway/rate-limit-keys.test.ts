@@ -188,6 +188,31 @@ describe('a rate limit shared by every process through the project\'s store', ()
     }
   });
 
+  test('a shared rate limit in an upstream\'s policies counts across gateways too', async () => {
+    const clock = new ManualClock();
+    const up = await upstream();
+    const config: ProjectConfigOverrides = {
+      databases: { limits: { kind: 'embedded', path: dir } },
+      upstreams: { u: { url: up.url, policies: ['upstreamShare'] } },
+      policies: { ...emptyPolicies, rateLimits: { upstreamShare: { requests: 2, per: 60_000, key: 'ip', store: 'limits' } } },
+      endpoints: [{ basePath: '/api', target: { upstream: 'u' }, public: true }],
+    };
+    try {
+      const first = await start(config, clock, store);
+      const second = await start(config, clock, store);
+      const admitted = await fetch(`${first}/api`);
+      assert.equal(admitted.status, 200);
+      assert.equal(admitted.headers.get('ratelimit-remaining'), '1');
+      assert.equal((await fetch(`${second}/api`)).status, 200);
+      const over = await fetch(`${first}/api`);
+      assert.equal(over.status, 429);
+      assert.equal(over.headers.get('ratelimit-limit'), '2');
+      assert.equal(up.seen.length, 2);
+    } finally {
+      await up.close();
+    }
+  });
+
   test('while the store fails, each process falls back to its own token bucket (neither open nor blocked)', async () => {
     const clock = new ManualClock();
     const up = await upstream();
