@@ -31,6 +31,15 @@ describe('event store (embedded store)', () => {
     assert.equal(await a.version('x'), 5);
   });
 
+  it('an aggregate created by another writer is not overwritten by a creation that trusted version 0, in a batch or alone', async () => {
+    await b.append('y1', [deposit], 0);
+    await b.append('y2', [deposit], 0);
+    assert.equal(await code(a.append('y1', [deposit], 0)), 'MR_ES_VERSION_CONFLICT expected version 0, current 1');
+    const results = await Promise.all([code(a.append('y2', [deposit], 0)), code(a.append('z1', [deposit], 0)), code(a.append('z2', [deposit], 0))]);
+    assert.deepEqual(results, ['MR_ES_VERSION_CONFLICT expected version 0, current 1', 'ok', 'ok']);
+    assert.equal(await t.store.collection('acct-events').count({ aggregateId: { $in: ['y1', 'y2'] } }), 2);
+  });
+
   it('a group-committed batch: conflicts are answered one by one while the others commit', async () => {
     const results = await Promise.all([
       ...Array.from({ length: 20 }, (_, i) => code(a.append(`g${i}`, [deposit], 0))),
