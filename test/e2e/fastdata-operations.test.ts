@@ -272,4 +272,24 @@ describe('fast-data operations (CLI, admin routes, dead letters, metrics)', () =
     assert.ok((metric(text, 'mia_run_fd_ingest_to_sv_seconds_count{view="customer-360"}') ?? 0) >= 1);
     assert.equal(metric(text, 'mia_run_fd_journal_oldest_seconds{view="customer-360"}'), 0);
   });
+
+  it('a load interrupted by a restart carries on and finishes after it', async () => {
+    type P = { name: string; loading: boolean; paused: boolean; lag: number };
+    const orders = async (): Promise<P> => ((await json('/-/fast-data/status')).body.projections as P[]).find((p) => p.name === 'orders')!;
+    // Paused, the consumer cannot catch up: the load stays open across the restart.
+    await json('/-/fast-data/pause/orders', { method: 'POST' });
+    const started = await json('/-/fast-data/load', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ projections: ['orders'] }) });
+    assert.equal(started.status, 202);
+    await until(async () => (await orders()).lag === 2, 'the orders group moved back to the beginning');
+    assert.equal((await orders()).loading, true);
+    await runtime.stop('restart during a load');
+    await start();
+    assert.deepEqual(await orders().then((o) => [o.loading, o.paused, o.lag]), [true, true, 2]);
+    await json('/-/fast-data/resume/orders', { method: 'POST' });
+    await until(async () => {
+      const o = await orders();
+      return !o.loading && o.lag === 0;
+    }, 'the load to finish');
+    assert.deepEqual((await sv(2))?.orders, [{ id: 11 }]);
+  });
 });

@@ -4,7 +4,9 @@
  *   subscription paused (partly paused ones hold the paused topics' batches in the handler); a resumed view
  *   has the identifiers parked in the journal recomputed;
  * - `load`: the projections' topics are consumed again from the beginning in bulk mode (no strategies); once
- *   the group has passed the end offsets captured at the start, the affected views are refreshed;
+ *   the group has passed the end offsets captured at the start, the affected views are refreshed. The
+ *   load is recorded in `fd-control` (`load:<projection>` with the captured offsets) until it finishes, so
+ *   a process that restarts mid-load carries on in bulk mode and still refreshes the views;
  * - gauges sampled every `sampleMs`: `consumer_lag{topic,partition}`, `journal_ready{view}`,
  *   `journal_oldest_seconds{view}`.
  */
@@ -96,6 +98,7 @@ export function createLive(deps: LiveDeps): Live {
     }
   };
 
+  const loadId = (p: ProjectionTarget): string => `load:${p.name}`;
   const finishLoad = async (projections: readonly ProjectionTarget[], ends: ReadonlyMap<string, number>): Promise<void> => {
     for (;;) {
       if (stopped) return;
@@ -109,6 +112,7 @@ export function createLive(deps: LiveDeps): Live {
     for (const p of projections) bulk.delete(p.name);
     const views = new Set(projections.flatMap((p) => deps.viewsOf(p.name)));
     for (const view of views) await deps.refresh(view);
+    await deps.control.deleteMany({ _id: { $in: projections.map(loadId) } });
     logger.info({ projections: projections.map((p) => p.name), views: [...views] }, 'fast data: load finished');
   };
 
@@ -120,12 +124,24 @@ export function createLive(deps: LiveDeps): Live {
       const described = await bus.describeTopics();
       const ends = new Map<string, number>();
       for (const p of projections) for (const part of described.find((t) => t.name === p.topic)?.partitions ?? []) ends.set(`${p.topic}\u0000${part.partition}`, part.end);
+      for (const p of projections) {
+        const own = Object.fromEntries([...ends].filter(([k]) => k.startsWith(`${p.topic}\u0000`)).map(([k, end]) => [k.slice(p.topic.length + 1), end]));
+        await deps.control.replaceOne({ _id: loadId(p) }, { kind: 'load', name: p.name, ends: own, startedAt: new Date(clock.now()) }, { upsert: true });
+      }
       for (const p of projections) bulk.add(p.name);
       for (const p of projections) await deps.subscriptions.get(p.sor)?.seek(p.topic, 'beginning');
       void finishLoad(projections, ends).catch((err: unknown) => logger.error({ err }, 'fast data: load failed'));
     },
     async start() {
       await pause.start();
+      // Loads interrupted by a stop or a crash carry on (their consumer resumes from its committed offsets).
+      for (const doc of await deps.control.find({ kind: 'load' }).toArray()) {
+        const p = targets.projections.get(String(doc.name));
+        if (p === undefined) continue;
+        bulk.add(p.name);
+        const ends = new Map(Object.entries((doc.ends ?? {}) as Record<string, number>).map(([partition, end]) => [`${p.topic}\u0000${partition}`, end]));
+        void finishLoad([p], ends).catch((err: unknown) => logger.error({ err }, 'fast data: load failed'));
+      }
       for (const [sor, sub] of deps.subscriptions) if (consumedBy(sor).every((p) => pause.isPaused('projection', p.name))) sub.pause();
       await sample().catch((err: unknown) => logger.warn({ err }, 'fast data: metrics sample failed'));
       every(deps.sampleMs ?? 5000, sample);
