@@ -63,6 +63,8 @@ const ms = (x: number): string => `${x.toFixed(2)} ms`;
 interface EndToEnd {
   readonly seconds: number;
   readonly sagas: number;
+  /** Process CPU (all threads) over the run, in ms: a figure that other load on the machine does not change much. */
+  readonly cpuMs: number;
 }
 
 /**
@@ -100,6 +102,7 @@ async function endToEnd(store: DocumentStore, bus: EventBus, busConfig: ProjectC
   };
   diagnosticsChannel.subscribe(metricChannel('saga'), onMetric);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let next = 0;
   await Promise.all(
     Array.from({ length: 64 }, async () => {
@@ -112,13 +115,14 @@ async function endToEnd(store: DocumentStore, bus: EventBus, busConfig: ProjectC
   );
   await finished;
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   diagnosticsChannel.unsubscribe(metricChannel('saga'), onMetric);
   const doneStored = await store.collection('sagas-bench').count({ currentState: 'done' });
   if (doneStored !== count) throw new Error(`${doneStored}/${count} sagas stored as done`);
   await executor.stop();
   await app.close();
   await sagas.stop();
-  return { seconds, sagas: count };
+  return { seconds, sagas: count, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'mia-run-bench-sagas-'));
@@ -234,6 +238,7 @@ const e2eLines = (label: string, r: EndToEnd): void => {
   console.log(`sagas: ${r.sagas} end to end (create -> 3 commands/events over the bus -> final), ${label}`);
   console.log(`  completed:           ${(r.sagas / r.seconds).toFixed(0)} sagas/s in ${r.seconds.toFixed(2)} s`);
   console.log(`  durable transitions: ${((r.sagas * 3) / r.seconds).toFixed(0)}/s events applied (3 per saga); ${((r.sagas * 4) / r.seconds).toFixed(0)}/s with the creations  target >= 2000/s`);
+  console.log(`  CPU: ${(r.cpuMs / r.sagas).toFixed(2)} ms per saga, ${((1000 * r.cpuMs) / (r.sagas * 4)).toFixed(0)} µs per durable state change (creation or event), whole process`);
   console.log(`  Mia Flow Manager published: ~14 orders/s (Kafka, 2 replicas)  -> ${(r.sagas / r.seconds / 14).toFixed(0)}x`);
 };
 e2eLines('embedded store + bus', embedded);

@@ -51,7 +51,10 @@ export interface SagaEngineOptions {
   /** Default 30 s. */
   readonly leaseMs?: number;
   readonly retry?: CommandRetry;
-  /** How long a delivered command may stay in its document before a write of its own removes it; default 1 s. */
+  /**
+   * How long a delivered command may stay in its document before a write of its own removes it; default a
+   * quarter of `leaseMs`, at most 5 s (well before another process would take the command for undelivered).
+   */
   readonly ackDelayMs?: number;
   /** Where definition versions are recorded (`definitions.ts`); without it every saga runs on the current definition. */
   readonly definitions?: Collection;
@@ -105,8 +108,10 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
    * before that only means a redelivery (at-least-once; the command id lets executors drop it).
    */
   const delivered = new Map<string, Set<string>>();
+  /** When each saga in `delivered` got its first unacknowledged delivery (insertion order = oldest first). */
+  const deliveredAt = new Map<string, number>();
   let ackTimer: TimerHandle | undefined;
-  const ackDelayMs = options.ackDelayMs ?? 1000;
+  const ackDelayMs = options.ackDelayMs ?? Math.min(5000, (options.leaseMs ?? 30_000) / 4);
 
   /**
    * The document without the commands already delivered; `removed` lists every delivered id known for the
@@ -125,27 +130,47 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
     const done = delivered.get(sagaId);
     if (done === undefined) return;
     for (const id of removed) done.delete(id);
-    if (done.size === 0) delivered.delete(sagaId);
+    if (done.size === 0) {
+      delivered.delete(sagaId);
+      deliveredAt.delete(sagaId);
+    }
   };
 
-  async function flushAcks(): Promise<void> {
+  /**
+   * Writes the acknowledgements that waited `ackDelayMs` without a write of their saga to carry them (all
+   * of them when `all`), together (one group commit); younger ones keep their chance to be folded.
+   */
+  async function flushAcks(all = false): Promise<void> {
     ackTimer = undefined;
-    for (const sagaId of [...delivered.keys()]) {
-      try {
-        const removed = await repository.update(sagaId, (doc) => {
-          const stripped = withoutDelivered(doc);
-          if (!stripped.changed) return { result: stripped.removed };
-          return { doc: { ...stripped.doc, sagaVersion: doc.sagaVersion + 1 }, result: stripped.removed };
-        });
-        forget(sagaId, removed);
-      } catch (err) {
-        logger.warn({ err, sagaId }, 'could not record delivered saga commands; they may be sent again');
-        delivered.delete(sagaId);
-      }
+    const due: string[] = [];
+    const cutoff = clock.now() - ackDelayMs;
+    for (const [sagaId, at] of deliveredAt) {
+      if (!all && at > cutoff) break;
+      due.push(sagaId);
     }
+    await Promise.all(
+      due.map(async (sagaId) => {
+        try {
+          const removed = await repository.update(sagaId, (doc) => {
+            const stripped = withoutDelivered(doc);
+            if (!stripped.changed) return { result: stripped.removed };
+            return { doc: { ...stripped.doc, sagaVersion: doc.sagaVersion + 1 }, result: stripped.removed };
+          });
+          forget(sagaId, removed);
+        } catch (err) {
+          logger.warn({ err, sagaId }, 'could not record delivered saga commands; they may be sent again');
+          delivered.delete(sagaId);
+          deliveredAt.delete(sagaId);
+        }
+      }),
+    );
+    if (!all) scheduleAckFlush();
   }
   const scheduleAckFlush = (): void => {
-    if (ackTimer === undefined) ackTimer = clock.setTimeout(() => track(flushAcks()), ackDelayMs);
+    if (ackTimer !== undefined) return;
+    const oldest = deliveredAt.values().next();
+    if (oldest.done === true) return;
+    ackTimer = clock.setTimeout(() => track(flushAcks()), Math.max(0, oldest.value + ackDelayMs - clock.now()));
   };
 
   /** Tries each command once; successes are acknowledged lazily, failures recorded at once (next try, or give up). */
@@ -165,6 +190,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
           () => {
             const done = delivered.get(sagaId) ?? new Set<string>();
             delivered.set(sagaId, done.add(command.id));
+            if (!deliveredAt.has(sagaId)) deliveredAt.set(sagaId, clock.now());
             metrics.count('commands_sent', 'Commands delivered', { saga: saga.name, channel: command.channel });
           },
           (err: unknown) => {
@@ -265,7 +291,8 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
     nextDue: async () => ((await collection.findOne({ timerDueAt: { $ne: null } }, { sort: { timerDueAt: 1 }, projection: { timerDueAt: 1 } }))?.timerDueAt as number | undefined) ?? null,
     runDue: async (now) => {
       const due = (await collection.find({ timerDueAt: { $lte: now } }, { sort: { timerDueAt: 1 }, limit: PAGE, projection: { sagaId: 1, timer: 1 } }).toArray()) as unknown as Pick<SagaDocument, 'sagaId' | 'timer'>[];
-      for (const doc of due) if (doc.timer) await fireTimer(doc.sagaId, doc.timer);
+      // Different sagas: fired together, so their writes share a group commit.
+      await Promise.all(due.map((doc) => (doc.timer ? fireTimer(doc.sagaId, doc.timer) : undefined)));
       return due.length === PAGE;
     },
   });
@@ -278,7 +305,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
     nextDue: async () => ((await collection.findOne({ commandsDueAt: { $ne: null } }, { sort: { commandsDueAt: 1 }, projection: { commandsDueAt: 1 } }))?.commandsDueAt as number | undefined) ?? null,
     runDue: async (now) => {
       const due = (await collection.find({ commandsDueAt: { $lte: now } }, { sort: { commandsDueAt: 1 }, limit: PAGE, projection: { sagaId: 1, pendingCommands: 1 } }).toArray()) as unknown as Pick<SagaDocument, 'sagaId' | 'pendingCommands'>[];
-      for (const doc of due) await deliver(doc.sagaId, doc.pendingCommands.filter((c) => c.dueAt <= now));
+      await Promise.all(due.map((doc) => deliver(doc.sagaId, doc.pendingCommands.filter((c) => c.dueAt <= now))));
       return due.length === PAGE;
     },
   });
@@ -306,7 +333,7 @@ export function createSagaEngine(options: SagaEngineOptions): SagaEngine {
       await commandScheduler.stop();
       while (deliveries.size > 0) await Promise.allSettled([...deliveries]);
       if (ackTimer !== undefined) clock.clearTimeout(ackTimer);
-      await flushAcks();
+      await flushAcks(true);
     },
   };
 }

@@ -219,7 +219,7 @@ describe(`sagas capability (${kind} store, memory bus)`, { concurrency: false, s
     await waitFor(() => commandsOf(h).length === 1, 'command delivered after restart');
     assert.deepEqual(commandsOf(h), [[id, 'executePayment']]);
     assert.equal(((await saga(h, id)).pendingCommands as unknown[]).length, 1, 'the acknowledgement is written lazily');
-    await h.clock.advance(1000);
+    await h.clock.advance(5000);
     await waitFor(async () => ((await saga(h, id)).pendingCommands as unknown[]).length === 0, 'pending command cleared');
     await h.restart();
     await h.clock.advance(60_000);
