@@ -12,6 +12,9 @@ import { isMiaRunError, MiaRunError } from '../errors.js';
 import type { Aggregate } from './aggregate.js';
 import { conflict, type EventMetadata, type StoredEvent } from './event-store.js';
 import { getPath, type State } from './fold.js';
+import { createMetricEmitter } from '../ports/telemetry.js';
+
+const metrics = createMetricEmitter('eventsourcing');
 
 /** What a command handler receives besides the state and the input. */
 export interface CommandContext {
@@ -113,10 +116,15 @@ export function createCommand(options: CommandOptions): Command {
   };
 
   const decide = async (id: string, input: Record<string, unknown>, state: State, version: number): Promise<readonly DecidedEvent[]> => {
-    checkGuards(guards, state, input);
-    if (definition.emits !== undefined) return [{ type: definition.emits, data: input }];
-    if (handler === undefined) throw new MiaRunError('MR_RUNTIME_NOT_READY', `command "${name}" has no handler loaded`);
-    return asEvents(await handler(structuredClone(state), structuredClone(input), { aggregateId: id, version, command: name, reject }));
+    try {
+      checkGuards(guards, state, input);
+      if (definition.emits !== undefined) return [{ type: definition.emits, data: input }];
+      if (handler === undefined) throw new MiaRunError('MR_RUNTIME_NOT_READY', `command "${name}" has no handler loaded`);
+      return asEvents(await handler(structuredClone(state), structuredClone(input), { aggregateId: id, version, command: name, reject }));
+    } catch (err) {
+      if (isMiaRunError(err) && err.code === 'MR_ES_REJECTED') metrics.count('commands_rejected', 'Commands rejected by a guard or handler (422)', { aggregate: aggregate.name, command: name });
+      throw err;
+    }
   };
 
   return {

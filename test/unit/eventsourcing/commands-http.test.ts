@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { AggregateConfig } from '../../../src/config/sections/aggregates.js';
+import { metricChannel, type MetricSample } from '../../../src/ports/telemetry.js';
 import { account, esApp, type EsApp } from './harness.js';
 
 interface Answer { aggregateId: string; version: number; events: { type: string; version: number; data: Record<string, unknown> }[] }
@@ -51,7 +53,11 @@ describe('named command routes (embedded store and bus)', () => {
   it('a failed guard is 422 MR_ES_REJECTED with the declared message, and nothing is stored', async () => {
     await command('c2', 'open', { owner: 'Bob' });
     await command('c2', 'deposit', { amount: 10 });
-    const refused = await command('c2', 'withdraw', { amount: 25 });
+    const samples: MetricSample[] = [];
+    const listener = (m: unknown) => void samples.push(m as MetricSample);
+    diagnosticsChannel.subscribe(metricChannel('eventsourcing'), listener);
+    const refused = await command('c2', 'withdraw', { amount: 25 }).finally(() => diagnosticsChannel.unsubscribe(metricChannel('eventsourcing'), listener));
+    assert.deepEqual(samples.map((m) => [m.name, m.labels.command, m.value]), [['commands_rejected', 'withdraw', 1]]);
     assert.equal(refused.statusCode, 422, refused.body);
     assert.deepEqual(refused.json<ErrorBody>(), { statusCode: 422, code: 'MR_ES_REJECTED', error: 'Unprocessable Entity', message: 'insufficient funds: balance 10, withdrawal 25' });
     const generic = await command('c2', 'limited', { amount: 5000 });
