@@ -10,6 +10,8 @@ import { findTarget, notServedError, targetOf } from '../dispatch/in-process.js'
 import { createTargetHost, type TargetHost } from '../dispatch/target-host.js';
 import type { DispatchMounter, EndpointDeps } from '../endpoint/build-endpoint.js';
 import { endpointTimeout } from '../endpoint/build-endpoint.js';
+import { identityOf } from '../endpoint/guard.js';
+import { upstreamRateKey } from '../dispatch/upstream.js';
 import { deadline, inProcessCall, upstreamCall, type CallAnswer, type CallRequest } from './call.js';
 import { callDependencies, findCycle, parseTemplate, pathParams, readPath, type Template } from '../../expressions/template.js';
 
@@ -27,6 +29,8 @@ interface PlannedCall {
   /** This call's own deadline, built once. */
   readonly deadline: Policy;
   readonly method: string;
+  /** What a rate limit in the called upstream's policies counts by. */
+  rateLimitKind?: 'client' | 'user' | 'ip';
   /** `omit` paths, split once. */
   readonly omit: readonly (readonly string[])[];
   /** Builds the guarded call for one request (upstream route or in-process host resolved at mount). */
@@ -113,6 +117,7 @@ export function createCompose(definition: EndpointDefinition, deps: ComposeDeps)
     if (target?.kind === 'upstream') {
       const route = deps.upstreams.route(target.name, definition.policies ?? [], undefined);
       call.invoke = (request) => upstreamCall(route, request);
+      if (route.rateLimitKey !== undefined) call.rateLimitKind = route.rateLimitKey;
     }
   }
   const hosts: TargetHost[] = [];
@@ -143,7 +148,8 @@ export function createCompose(definition: EndpointDefinition, deps: ComposeDeps)
           const path = call.template.render((ref) => (ref.length === 1 && params.has(ref[0]!) ? requestParams[ref[0]!] : readPath(upstreamResults.get(ref[0]!), ref.slice(1))));
           if (call.invoke === undefined) throw new MiaRunError('MR_INTERNAL', `call "${call.name}" has no dispatch`);
           const guarded = call.deadline(call.invoke({ method: call.method, path, headers }));
-          const answer = await guarded({ method: call.method, ...(signal ? { signal } : {}) });
+          const rateLimitKey = upstreamRateKey(call.rateLimitKind, identityOf(request), request.ip);
+          const answer = await guarded({ method: call.method, ...(signal ? { signal } : {}), ...(rateLimitKey === undefined ? {} : { rateLimitKey }) });
           return answer.statusCode >= 400 ? { ok: false, error: statusError(call.name, answer) } : { ok: true, value: answer.body };
         } catch (error) {
           if (isMiaRunError(error)) return { ok: false, error };

@@ -11,6 +11,7 @@ import { normalizeRoutePath, segmentCount, splitPath } from '../endpoint/access.
 import { passThroughBodies, type DispatchMounter } from '../endpoint/build-endpoint.js';
 import { bodyToSend, hasDecorators } from '../decorators/index.js';
 import { identityOf } from '../endpoint/guard.js';
+import { upstreamRateKey } from '../dispatch/upstream.js';
 import { clientResponseHeaders, forward, rewritePath, sendError } from '../proxy/index.js';
 import type { UpstreamRoute } from '../upstreams.js';
 import { bufferedUpstreamCall, readBody, type BufferedAnswer } from './buffered.js';
@@ -94,7 +95,14 @@ export function createStrangler(definition: EndpointDefinition, deps: StranglerD
       wrap: route.wrap,
       stripCredentials: !route.forwardCredentials,
       protocol: request.protocol,
+      ...rateLimitKeyOf(route, request),
     });
+  }
+
+  /** The caller's bucket for a rate limit in the upstream's policies (none: every caller shares `''`). */
+  function rateLimitKeyOf(route: UpstreamRoute, request: FastifyRequest): { rateLimitKey?: string } {
+    const key = upstreamRateKey(route.rateLimitKey, identityOf(request), request.ip);
+    return key === undefined ? {} : { rateLimitKey: key };
   }
 
   async function serveNew(route: CompiledRoute, request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -114,7 +122,10 @@ export function createStrangler(definition: EndpointDefinition, deps: StranglerD
     const url = request.raw.url ?? '/';
     if (route.upstream) {
       const path = rewritePath(url, prefix + route.literal, route.definition.to.rewrite, route.upstream.client.basePath);
-      return bufferedUpstreamCall(route.upstream, { req: request.raw, path, body, requestId: request.id, protocol: request.protocol })({ method: request.method });
+      return bufferedUpstreamCall(route.upstream, { req: request.raw, path, body, requestId: request.id, protocol: request.protocol })({
+        method: request.method,
+        ...rateLimitKeyOf(route.upstream, request),
+      });
     }
     const app = await route.host!.ready();
     const headers = { ...request.raw.headers };
@@ -154,7 +165,7 @@ export function createStrangler(definition: EndpointDefinition, deps: StranglerD
     const path = rewritePath(request.raw.url ?? '/', '', undefined, legacy.client.basePath);
     return bufferedUpstreamCall(legacy, { req: request.raw, path, body, requestId: request.id, protocol: request.protocol })({
       method: request.method,
-      ...(body ? { retryable: false } : {}),
+      ...rateLimitKeyOf(legacy, request),
     });
   }
 
