@@ -31,6 +31,7 @@ import type { AggregationFn } from './single-view/aggregate.js';
 import { compileView, type CompiledView } from './single-view/model.js';
 import { createSvErrorLog, SV_ERRORS_COLLECTION } from './single-view/errors-log.js';
 import { guardedRecompute, SV_RETRY_COLLECTION, type GuardedDeps } from './single-view/guard.js';
+import { createIdentifierLocks } from './single-view/identifier-locks.js';
 import { createRetryWorker, type RetryWorker } from './single-view/retry-worker.js';
 import type { ValidatorFn } from './single-view/writer.js';
 
@@ -95,6 +96,7 @@ export function createProjections(ctx: CapabilityContext): Capability {
 
   const subscriptions: Subscription[] = [];
   let retryWorker: RetryWorker | undefined;
+  const svLocks = createIdentifierLocks();
   const stats: MappingStats = {
     onUncastable: (projection, field) => metrics.count('unmapped', 'Dropped or uncastable source fields', { projection, field, type: 'UNCASTABLE_FIELD' }),
     onUnknown: (projection, field) => metrics.count('unmapped', 'Dropped or uncastable source fields', { projection, field, type: 'UNKNOWN_FIELD' }),
@@ -134,7 +136,7 @@ export function createProjections(ctx: CapabilityContext): Capability {
         });
       }
       if (retries !== undefined) {
-        retryWorker = createRetryWorker({ views, deps: (view) => svDeps.get(view)!, retries, clock: ctx.clock, ...(bus === undefined ? {} : { bus }), logger: ctx.logger.child({ component: 'sv-retries' }) });
+        retryWorker = createRetryWorker({ views, deps: (view) => svDeps.get(view)!, retries, clock: ctx.clock, locks: svLocks, ...(bus === undefined ? {} : { bus }), logger: ctx.logger.child({ component: 'sv-retries' }) });
         retryWorker.start();
       }
       // External projections (written by a Mia Real-Time Updater) keep their writer's key and counter
@@ -185,6 +187,7 @@ export function createProjections(ctx: CapabilityContext): Capability {
           recompute: interop.recompute,
           bus: interop.bus,
           stageEvents: interop.stageEvents,
+          svLocks,
           ...(views.length > 0 ? { journal: storeOf(undefined, 'trigger journal').collection('fd-sv-journal') } : {}),
           now: () => ctx.clock.now(),
           metrics,

@@ -25,7 +25,8 @@ import type { FormatParser, ParseResult, ParsedChange } from './formats/index.js
 import type { CompiledProjection } from './mapping.js';
 import type { CompiledView } from './single-view/model.js';
 import type { StageEvents } from './topics/index.js';
-import { affectedIdentifiers } from './single-view/strategy.js';
+import type { IdentifierLocks } from './single-view/identifier-locks.js';
+import { affectedIdentifiers, identifierKey } from './single-view/strategy.js';
 import type { SvOutcome, WriterDeps } from './single-view/writer.js';
 import { createWriteBuffer, type WriteBuffer } from './write-buffer.js';
 
@@ -60,6 +61,8 @@ export interface IngestDeps {
   readonly now?: () => number;
   /** Recomputations run at once per batch; default 16. */
   readonly svConcurrency?: number;
+  /** Per-identifier locks shared by every handler and the retry worker of this process. */
+  readonly svLocks?: IdentifierLocks;
   /** Parks poison messages on the projection's dead-letter topic; without it they fail the batch (bus dead letters). */
   readonly deadLetter?: DeadLetterFn;
   /** Tries of a retriable failure before it is dead-lettered (the subscription's `deadLetter.attempts`); default 5. */
@@ -300,23 +303,29 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
     // redelivered message sees its own post-image as pre-image and could no longer reach an old parent.
     const work = [...affected].filter(([view]) => !viewPaused(view.name)).flatMap(([view, ids]) => [...ids].map(([k, id]) => ({ view, id, source: sourceTime.get(`${view.name}\u0000${k}`) })));
     const svBuffers = new Map<CompiledView, WriteBuffer>();
-    for (const [view, ids] of affected) {
-      if (viewPaused(view.name)) continue;
-      const b = createWriteBuffer(deps.svDeps(view).collection);
-      svBuffers.set(view, b);
-      await b.prefetch(Object.keys(view.key), [...ids.values()].map((id) => Object.fromEntries(Object.keys(view.key).map((k) => [k, id[k]]))));
-    }
     const events = new Map<string, OutgoingMessage[]>();
     const written: { view: string; source: number | undefined }[] = [];
-    await pool(work, deps.svConcurrency ?? 16, async ({ view, id, source }) => {
-      const started = performance.now();
-      const outcome = await deps.recompute(view, id, { ...deps.svDeps(view), collection: svBuffers.get(view)! });
-      metrics.observe('sv_compute_seconds', 'Single view recomputation time (read, aggregate, compare)', (performance.now() - started) / 1000, { view: view.name });
-      metrics.count('sv', 'Single view recomputations by view and result', { view: view.name, result: outcome.result });
-      if (outcome.result !== 'noop') written.push({ view: view.name, source });
-      if (outcome.event !== undefined) events.set(outcome.event.topic, [...(events.get(outcome.event.topic) ?? []), outcome.event.message]);
-    });
-    for (const b of svBuffers.values()) await b.flush();
+    // One computation per identifier at a time in this process, from the stored read to the flush.
+    const unlock = await deps.svLocks?.acquire(work.map(({ view, id }) => `${view.name}\u0000${identifierKey(view, id)}`));
+    try {
+      for (const [view, ids] of affected) {
+        if (viewPaused(view.name)) continue;
+        const b = createWriteBuffer(deps.svDeps(view).collection);
+        svBuffers.set(view, b);
+        await b.prefetch(Object.keys(view.key), [...ids.values()].map((id) => Object.fromEntries(Object.keys(view.key).map((k) => [k, id[k]]))));
+      }
+      await pool(work, deps.svConcurrency ?? 16, async ({ view, id, source }) => {
+        const started = performance.now();
+        const outcome = await deps.recompute(view, id, { ...deps.svDeps(view), collection: svBuffers.get(view)! });
+        metrics.observe('sv_compute_seconds', 'Single view recomputation time (read, aggregate, compare)', (performance.now() - started) / 1000, { view: view.name });
+        metrics.count('sv', 'Single view recomputations by view and result', { view: view.name, result: outcome.result });
+        if (outcome.result !== 'noop') written.push({ view: view.name, source });
+        if (outcome.event !== undefined) events.set(outcome.event.topic, [...(events.get(outcome.event.topic) ?? []), outcome.event.message]);
+      });
+      for (const b of svBuffers.values()) await b.flush();
+    } finally {
+      unlock?.();
+    }
     const writtenAt = now();
     for (const w of written) if (w.source !== undefined) metrics.observe('ingest_to_sv_seconds', 'From the ingestion record timestamp to the single view write', Math.max(0, writtenAt - w.source) / 1000, { view: w.view });
     if (deps.bus !== undefined) for (const [topic, messages] of events) await deps.bus.publish(topic, messages);

@@ -9,7 +9,9 @@ import type { Collection } from '../../ports/document-store.js';
 import type { EventBus } from '../../ports/event-bus.js';
 import type { Logger } from '../../ports/logger.js';
 import { failurePolicy, guardedRecompute, type GuardedDeps } from './guard.js';
+import type { IdentifierLocks } from './identifier-locks.js';
 import type { CompiledView } from './model.js';
+import { identifierKey } from './strategy.js';
 
 export interface RetryWorkerOptions {
   readonly views: readonly CompiledView[];
@@ -19,6 +21,8 @@ export interface RetryWorkerOptions {
   readonly clock: Clock;
   readonly bus?: Pick<EventBus, 'publish'>;
   readonly logger: Logger;
+  /** The process's per-identifier locks (shared with the ingestion handlers). */
+  readonly locks?: IdentifierLocks;
   /** Poll period; default the shortest retry delay, between 10 ms and 1 s. */
   readonly pollMs?: number;
 }
@@ -43,8 +47,14 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
     for (const entry of due) {
       const view = byName.get(String(entry.view));
       if (view === undefined) continue;
-      const deps = options.deps(view);
-      const outcome = await guardedRecompute(view, entry.identifier as Record<string, unknown>, deps, Number(entry.attempts));
+      const identifier = entry.identifier as Record<string, unknown>;
+      const unlock = await options.locks?.acquire([`${view.name}\u0000${identifierKey(view, identifier)}`]);
+      let outcome;
+      try {
+        outcome = await guardedRecompute(view, identifier, options.deps(view), Number(entry.attempts));
+      } finally {
+        unlock?.();
+      }
       if (outcome.result === 'error') continue; // parked again (or dead-lettered and removed)
       await options.retries.deleteOne({ _id: entry._id });
       if (outcome.event !== undefined) await options.bus?.publish(outcome.event.topic, [outcome.event.message]);
