@@ -5,8 +5,10 @@
  * not run out: a crashed rebuild does not pause forever), live consumers write nothing to that read model:
  * they wait before their next write, without committing the batch, and go on from where they were once the
  * rebuild resumes them (their events then apply by version). On a store with transactions the consumer
- * reads the pause document in the same transaction as its write, so a write cannot land after the pause is
- * set; without transactions the rebuild waits `settleMs` after pausing for writes already under way.
+ * reads the pause document in the same transaction as its write: on the embedded store, whose transactions
+ * re-check their reads at commit, a write cannot land after the pause is set. Elsewhere (no transactions,
+ * or MongoDB's snapshot isolation, which does not re-check reads) the rebuild also waits `settleMs` after
+ * pausing for writes already under way.
  */
 import { randomUUID } from 'node:crypto';
 import { MiaRunError } from '../errors.js';
@@ -46,13 +48,7 @@ export function createFence(options: FenceOptions): Fence {
     async waitWhilePaused(signal) {
       while (await paused()) {
         if (signal?.aborted === true) throw new MiaRunError('MR_RUNTIME_NOT_READY', `read model ${readModel} is paused by a rebuild; the consumer stopped while waiting`, { retriable: true });
-        await new Promise<void>((resolve) => {
-          const timer = clock.setTimeout(resolve, pollMs);
-          signal?.addEventListener('abort', () => {
-            clock.clearTimeout(timer);
-            resolve();
-          }, { once: true });
-        });
+        await clock.sleep(pollMs, signal).catch(() => undefined); // an abort is reported by the check above
       }
     },
     async pause(leaseMs, id = randomUUID()) {

@@ -34,7 +34,7 @@ export interface ReadModelOptions {
   readonly clock: Clock;
   /** Lease of a rebuild's pause, ms (renewed while it runs); default 60000. */
   readonly pauseLeaseMs?: number;
-  /** Without transactions: how long a rebuild waits after pausing for writes already under way; default 1000. */
+  /** How long a rebuild waits after pausing for writes already under way, ms; default 1000. */
   readonly settleMs?: number;
 }
 
@@ -165,8 +165,9 @@ export function createReadModel(options: ReadModelOptions): ReadModel {
       const pause = await fence.pause(leaseMs);
       let renewedAt = clock.now();
       try {
-        // Without transactions a consumer may be between its pause check and its write: let it land first.
-        if (!transactional()) await new Promise<void>((resolve) => clock.setTimeout(resolve, options.settleMs ?? 1000));
+        // A consumer may be between its pause check and its write: without transactions, or on a store whose
+        // transactions do not re-check what they read (MongoDB's snapshot isolation), let such writes land.
+        await clock.sleep(options.settleMs ?? 1000);
         await collection.drop();
         let count = 0;
         let id: string | null = null;
