@@ -156,7 +156,13 @@ export function createFastDataOperations(deps: OperationsDeps): FastDataOperatio
       const target = targets.resolve(name, 'view');
       if (deps.writer === undefined || deps.recompute === undefined) throw new MiaRunError('MR_FD_OPERATION_UNAVAILABLE', `refresh of "${target.name}" needs the view's functions loaded`);
       const { view, deps: writer } = deps.writer(target.name);
-      return refreshView({ view, writer, recompute: deps.recompute, bus: deps.viewEvents ?? bus, ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }) });
+      const id = `refresh:${target.name}`;
+      const checkpoint = {
+        load: async () => ((await control().findOne({ _id: id }))?.after as Record<string, unknown> | undefined) ?? undefined,
+        save: async (last: Readonly<Record<string, unknown>>) => void (await control().replaceOne({ _id: id }, { kind: 'refresh', name: target.name, after: last, at: new Date(clock.now()) }, { upsert: true })),
+        clear: async () => void (await control().deleteOne({ _id: id })),
+      };
+      return refreshView({ view, writer, recompute: deps.recompute, bus: deps.viewEvents ?? bus, checkpoint, ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }) });
     },
     async load(names) {
       const live = needLive('load');

@@ -2,7 +2,7 @@
  * Full refresh of a single view (fast-data.md §7 `refresh <view>`): every base record, in primary-key order,
  * is recomputed from current projection state, then every stored view document whose base is gone is
  * recomputed too (and so deleted). Writes go through a write buffer flushed every `chunk` identifiers, and
- * sv-update events follow each flush. Live traffic may keep flowing: recomputing from current state is
+ * sv-update events follow each flush; after each flush the last base key is checkpointed (`checkpoint`). Live traffic may keep flowing: recomputing from current state is
  * idempotent, the last writer has the current state.
  */
 import type { Collection } from '../../ports/document-store.js';
@@ -22,6 +22,24 @@ export interface RefreshDeps {
   readonly metrics?: MetricEmitter;
   /** Identifiers per flush; default 500. */
   readonly chunk?: number;
+  /**
+   * Where the refresh records the key of the last base record done after each flush: a refresh interrupted
+   * by a stop or a crash starts again after it (the orphan pass is always run whole).
+   */
+  readonly checkpoint?: RefreshCheckpoint;
+}
+
+export interface RefreshCheckpoint {
+  load(): Promise<Readonly<Record<string, unknown>> | undefined>;
+  save(lastBaseKey: Readonly<Record<string, unknown>>): Promise<void>;
+  clear(): Promise<void>;
+}
+
+/** Base records after `last` in primary-key order (`$or` of the lexicographic prefixes for a composite key). */
+function after(primaryKey: readonly string[], last: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
+  if (last === undefined) return {};
+  const branches = primaryKey.map((field, i) => ({ ...Object.fromEntries(primaryKey.slice(0, i).map((f) => [f, last[f]])), [field]: { $gt: last[field] } }));
+  return branches.length === 1 ? branches[0]! : { $or: branches };
 }
 
 export interface RefreshResult {
@@ -54,11 +72,13 @@ export async function refreshView(deps: RefreshDeps): Promise<RefreshResult> {
   const results: Record<string, number> = {};
   const seen = new Set<string>();
   let pending: Record<string, unknown>[] = [];
+  let lastBase: Record<string, unknown> | undefined;
   const run = async (): Promise<void> => {
     if (pending.length === 0) return;
     const ids = pending;
     pending = [];
     for (const [result, n] of Object.entries(await recomputeAll(deps, ids))) results[result] = (results[result] ?? 0) + n;
+    if (lastBase !== undefined) await deps.checkpoint?.save(lastBase);
   };
   const add = async (id: Record<string, unknown>): Promise<void> => {
     const k = identifierKey(view, id);
@@ -70,7 +90,9 @@ export async function refreshView(deps: RefreshDeps): Promise<RefreshResult> {
 
   const base = writer.projection(view.base);
   const sort = Object.fromEntries(base.primaryKey.map((k) => [k, 1 as const]));
-  for await (const record of base.collection.find({}, { sort })) {
+  const resumeAfter = await deps.checkpoint?.load();
+  for await (const record of base.collection.find(after(base.primaryKey, resumeAfter), { sort })) {
+    lastBase = Object.fromEntries(base.primaryKey.map((k) => [k, record[k]]));
     const id: Record<string, unknown> = {};
     let complete = true;
     for (const [svField, baseField] of Object.entries(view.key)) {
@@ -81,13 +103,24 @@ export async function refreshView(deps: RefreshDeps): Promise<RefreshResult> {
     if (complete) await add(id);
   }
   await run();
-  // Documents whose base record no longer exists: recomputing deletes them.
-  const orphans: Record<string, unknown>[] = [];
+  // Documents whose base record no longer exists (in any state): recomputing deletes them. Checked against
+  // the base collection, so documents refreshed before a checkpoint are not recomputed twice.
+  const candidates: Record<string, unknown>[] = [];
   for await (const doc of writer.collection.find({}, { projection: Object.fromEntries(keyFields.map((k) => [k, 1])) })) {
     const id = Object.fromEntries(keyFields.map((k) => [k, doc[k]]));
-    if (!seen.has(identifierKey(view, id))) orphans.push(id);
+    if (!seen.has(identifierKey(view, id))) candidates.push(id);
   }
+  const orphans: Record<string, unknown>[] = [];
+  for (let i = 0; i < candidates.length; i += 500) {
+    const chunk = candidates.slice(i, i + 500);
+    const filter = Object.fromEntries(Object.entries(view.key).map(([svField, baseField]) => [baseField, { $in: [...new Set(chunk.map((id) => id[svField]))] }]));
+    const present = new Set<string>();
+    for await (const record of base.collection.find(filter)) present.add(identifierKey(view, Object.fromEntries(Object.entries(view.key).map(([svField, baseField]) => [svField, record[baseField]]))));
+    for (const id of chunk) if (!present.has(identifierKey(view, id))) orphans.push(id);
+  }
+  lastBase = undefined;
   for (const id of orphans) await add(id);
   await run();
+  await deps.checkpoint?.clear();
   return { view: view.name, recomputed: seen.size, results };
 }
