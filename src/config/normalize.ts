@@ -151,6 +151,9 @@ export function normalize(input: NormalizeInput): NormalizeResult {
           window: duration(c.window, '10s', [...path, 'window']),
           openFor: duration(c.openFor, '30s', [...path, 'openFor']),
           halfOpenRequests: (c.halfOpenRequests as number | undefined) ?? 1,
+          ...(c.slowCallDuration === undefined
+            ? {}
+            : { slowCallDuration: duration(c.slowCallDuration, 0, [...path, 'slowCallDuration']), slowCallRate: percent(c.slowCallRate, '100%', [...path, 'slowCallRate']) }),
         }];
       }),
     ),

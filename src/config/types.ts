@@ -127,6 +127,10 @@ export interface CircuitBreakerPolicy {
   /** Milliseconds. */
   readonly openFor: number;
   readonly halfOpenRequests: number;
+  /** Milliseconds past which a call is slow (slow-call rate judged only when set). */
+  readonly slowCallDuration?: number;
+  /** Percentage 0-100 of slow calls in the window that opens the breaker. */
+  readonly slowCallRate?: number;
 }
 
 export interface RateLimitPolicy {

@@ -33,6 +33,10 @@ export interface CircuitBreakerOptions {
   readonly openFor: number;
   /** Probes let through when half-open (`permittedNumberOfCallsInHalfOpenState`); default 1. */
   readonly halfOpenRequests?: number;
+  /** Milliseconds past which a call is slow (`slowCallDurationThreshold`); duration is judged only when set. */
+  readonly slowCallDuration?: number;
+  /** Percentage 0-100 of slow calls in the window that opens the breaker (`slowCallRateThreshold`); default 100. */
+  readonly slowCallRate?: number;
   readonly clock: Clock;
 }
 
@@ -40,7 +44,7 @@ export interface CircuitBreaker extends Policy {
   readonly name: string;
   /** Current state; an open breaker whose `openFor` has passed reports (and becomes) half-open. */
   state(): BreakerState;
-  stats(): { state: BreakerState; successes: number; failures: number; rejected: number };
+  stats(): { state: BreakerState; successes: number; failures: number; slow: number; rejected: number };
 }
 
 type Outcome = 'success' | 'failure' | 'ignored';
@@ -68,7 +72,9 @@ function judgeError(error: unknown, signal: AbortSignal | undefined): Outcome {
 
 /**
  * A circuit breaker with a time-based rolling window (resilience4j semantics): closed → open when at least
- * `minRequests` calls were seen in the window and the failure rate reaches `failureRate`; open → every call
+ * `minRequests` calls were seen in the window and the failure rate reaches `failureRate`, or, with
+ * `slowCallDuration`, the share of calls slower than it reaches `slowCallRate` (a slow probe re-opens a
+ * half-open breaker); open → every call
  * fails at once with MR_GW_CIRCUIT_OPEN (503, `details.retryAfter` in seconds) without being made; after
  * `openFor` → half-open, letting exactly `halfOpenRequests` probes through; all probes succeeding closes it,
  * any probe failing re-opens it. Transitions to half-open happen on the next call or state read (no timers).
@@ -76,7 +82,9 @@ function judgeError(error: unknown, signal: AbortSignal | undefined): Outcome {
 export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBreaker {
   const { clock, name } = options;
   const probes = Math.max(1, options.halfOpenRequests ?? 1);
-  const window = new RollingWindow(clock, options.window, ['successes', 'failures'] as const);
+  const window = new RollingWindow(clock, options.window, ['successes', 'failures', 'slow'] as const);
+  const slowAfter = options.slowCallDuration;
+  const slowRate = options.slowCallRate ?? 100;
   let current: BreakerState = 'closed';
   let openedAt = 0;
   let probesStarted = 0;
@@ -106,19 +114,21 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
     });
   };
 
-  const record = (outcome: Outcome, probe: boolean): void => {
+  const record = (outcome: Outcome, probe: boolean, slow = false): void => {
     if (probe) {
       if (current !== 'half-open') return; // another probe already decided
-      if (outcome === 'failure') return transition('open');
+      if (outcome === 'failure' || (slow && outcome === 'success')) return transition('open');
       if (outcome === 'ignored') return void probesStarted--; // no verdict: free the slot for another probe
       if (++probesSucceeded >= probes) transition('closed');
       return;
     }
     if (current !== 'closed' || outcome === 'ignored') return;
     window.add(outcome === 'success' ? 'successes' : 'failures');
-    const { successes, failures } = window.totals();
-    const total = successes + failures;
-    if (total >= options.minRequests && (failures * 100) / total >= options.failureRate) transition('open');
+    if (slow) window.add('slow');
+    const totals = window.totals();
+    const total = totals.successes + totals.failures;
+    if (total < options.minRequests) return;
+    if ((totals.failures * 100) / total >= options.failureRate || (slowAfter !== undefined && (totals.slow * 100) / total >= slowRate)) transition('open');
   };
 
   const wrap = <R extends CallResult>(next: Call<R>): Call<R> => async (ctx) => {
@@ -130,14 +140,16 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
       if (probesStarted >= probes) throw reject(1000);
       probesStarted++;
     }
+    // Duration is read only when the breaker judges it (two clock reads per call).
+    const started = slowAfter === undefined ? 0 : clock.now();
     let result: R;
     try {
       result = await next(ctx);
     } catch (error) {
-      record(judgeError(error, ctx.signal), probe);
+      record(judgeError(error, ctx.signal), probe, slowAfter !== undefined && clock.now() - started > slowAfter);
       throw error;
     }
-    record(judgeResult(result), probe);
+    record(judgeResult(result), probe, slowAfter !== undefined && clock.now() - started > slowAfter);
     return result;
   };
 

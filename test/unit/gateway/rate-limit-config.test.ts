@@ -23,3 +23,13 @@ test('auth.userinfo needs a url; unknown keys are schema errors', async () => {
   const result = await load({ 'project.yaml': `${HEADER}auth:\n  userinfo: { cookie: sid, cache: 1s }\n` });
   assert.deepEqual(result.diagnostics.map((d) => d.code).sort(), ['MR_CONFIG_MISSING_KEY', 'MR_CONFIG_UNKNOWN_KEY']);
 });
+
+test('circuit breaker slowCallDuration/slowCallRate and retries.attemptTimeout are read as ms and %', async () => {
+  const text = `${HEADER}policies:\n  circuitBreakers:\n    slow: { slowCallDuration: 2s, slowCallRate: 40% }\n    plain: {}\n  retries:\n    again: { attemptTimeout: 500ms }\n`;
+  const result = await load({ 'project.yaml': text });
+  assert.deepEqual(lines(result), []);
+  assert.equal(result.config?.policies.circuitBreakers.slow?.slowCallDuration, 2_000);
+  assert.equal(result.config?.policies.circuitBreakers.slow?.slowCallRate, 40);
+  assert.equal(result.config?.policies.circuitBreakers.plain?.slowCallDuration, undefined);
+  assert.equal(result.config?.policies.retries.again?.attemptTimeout, 500);
+});
