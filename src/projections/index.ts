@@ -136,6 +136,7 @@ export function createProjections(ctx: CapabilityContext): Capability {
         });
       }
       if (retries !== undefined) {
+        await retries.ensureIndexes([{ name: 'fd_sv_retries_due', key: { notBefore: 1 } }]);
         retryWorker = createRetryWorker({ views, deps: (view) => svDeps.get(view)!, retries, clock: ctx.clock, locks: svLocks, ...(bus === undefined ? {} : { bus }), logger: ctx.logger.child({ component: 'sv-retries' }) });
         retryWorker.start();
       }
