@@ -21,7 +21,7 @@ export interface WriteBuffer extends KeyedCollection {
 
 const DONE: UpdateResult = { matchedCount: 1, modifiedCount: 1, upsertedCount: 0 };
 /** Keys per prefetch query: bounded so a composite key's `$in` product stays a point read and each matched record is checked against a short `$in` list. */
-const CHUNK = 128;
+const CHUNK = 64;
 
 interface Entry {
   /** The record as stored before the batch (null: none). */
@@ -78,12 +78,17 @@ export function createWriteBuffer(collection: Collection, options: WriteBufferOp
       return { deletedCount: 1 };
     },
     async prefetch(keyFields, keys) {
-      const missing = keys.filter((key) => !known.has(keyId(key)) && !entries.has(keyId(key)));
-      for (let i = 0; i < missing.length; i += CHUNK) {
-        const chunk = missing.slice(i, i + CHUNK);
+      const missing = new Map<string, Filter>();
+      for (const key of keys) {
+        const k = keyId(key);
+        if (!known.has(k) && !entries.has(k)) missing.set(k, key);
+      }
+      const list = [...missing];
+      for (let i = 0; i < list.length; i += CHUNK) {
+        const chunk = list.slice(i, i + CHUNK);
         const query: Record<string, unknown> = {};
-        for (const field of keyFields) query[field] = { $in: [...new Set(chunk.map((key) => key[field]))] };
-        for (const key of chunk) known.set(keyId(key), null);
+        for (const field of keyFields) query[field] = { $in: [...new Set(chunk.map(([, key]) => key[field]))] };
+        for (const [k] of chunk) known.set(k, null);
         for await (const doc of collection.find(query)) {
           const k = keyId(Object.fromEntries(keyFields.map((f) => [f, doc[f]])));
           if (known.has(k)) known.set(k, doc);
