@@ -105,9 +105,14 @@ function checkEndpoint(ctx: RuleContext, endpoint: EndpointDefinition, i: number
       if (route.mode !== 'split' && route.weight !== undefined) out.push(ctx.report({ code: 'MR_CONFIG_INVALID_VALUE', path: [...rp, 'weight'], message: `weight applies only to mode: split (this route is ${route.mode})`, target: 'key' }));
     });
   }
-  for (const phase of ['pre', 'post', 'catch'] as const) {
-    (endpoint.decorators?.[phase] ?? []).forEach((hook, j) => {
-      const hp: Path = [...at, 'decorators', phase, j];
+  // The endpoint's decorators and those of each `routes:` entry.
+  const sections: [Path, EndpointDefinition['decorators']][] = [
+    [[...at, 'decorators'], endpoint.decorators],
+    ...Object.entries(endpoint.routes ?? {}).map(([key, route]): [Path, EndpointDefinition['decorators']] => [[...at, 'routes', key, 'decorators'], route.decorators]),
+  ];
+  for (const [where, decorators] of sections) for (const phase of ['pre', 'post', 'catch'] as const) {
+    (decorators?.[phase] ?? []).forEach((hook, j) => {
+      const hp: Path = [...where, phase, j];
       const forms = [hook.url !== undefined, hook.upstream !== undefined, hook.module !== undefined].filter(Boolean).length;
       if (forms !== 1) out.push(ctx.report({ code: 'MR_CONFIG_INVALID_VALUE', path: hp, message: 'a decorator is one of: url, upstream (+ path), module (+ export)' }));
       if (hook.upstream !== undefined && !known.upstream.includes(hook.upstream)) {

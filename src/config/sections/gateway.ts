@@ -153,6 +153,11 @@ export interface CorsDefinition {
   readonly credentials?: boolean;
 }
 
+/** A `routes:` entry: access overrides, and decorators replacing the endpoint's of the kinds it lists. */
+export interface RouteSettings extends AccessSettings {
+  readonly decorators?: DecoratorsDefinition;
+}
+
 export interface EndpointDefinition extends AccessSettings {
   readonly basePath: string;
   readonly description?: string;
@@ -161,7 +166,7 @@ export interface EndpointDefinition extends AccessSettings {
   readonly strangler?: StranglerDefinition;
   readonly crudAcl?: CrudAclDefinition;
   /** Per verb+path overrides, keyed like Mia (`GET/`, `POST/requests`). */
-  readonly routes?: Readonly<Record<string, AccessSettings>>;
+  readonly routes?: Readonly<Record<string, RouteSettings>>;
   /** Policy names (timeouts, retries, breakers, bulkheads) for this endpoint's upstream calls. */
   readonly policies?: readonly string[];
   /** A `policies.rateLimits` name. */

@@ -1,11 +1,23 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { DecoratorsDefinition } from '../../config/sections/gateway.js';
+import type { DecoratorsDefinition, EndpointDefinition } from '../../config/sections/gateway.js';
+import { normalizeRoutePath, splitPath } from '../endpoint/access.js';
 import type { Upstreams } from '../upstreams.js';
 import { createHookCall, type HookCall } from './hooks.js';
 
-/** True when an endpoint declares at least one decorator. */
+/** True when a decorators section declares at least one hook. */
 export function hasDecorators(definition: DecoratorsDefinition | undefined): boolean {
   return (definition?.pre?.length ?? 0) + (definition?.post?.length ?? 0) + (definition?.catch?.length ?? 0) > 0;
+}
+
+/** True when an endpoint or one of its `routes:` declares a decorator. */
+export function endpointDecorated(endpoint: Pick<EndpointDefinition, 'decorators' | 'routes'>): boolean {
+  return hasDecorators(endpoint.decorators) || Object.values(endpoint.routes ?? {}).some((route) => hasDecorators(route.decorators));
+}
+
+interface HookLists {
+  readonly pre: readonly HookCall[];
+  readonly post: readonly HookCall[];
+  readonly onError: readonly HookCall[];
 }
 
 function bodyValue(body: unknown): unknown {
@@ -52,15 +64,42 @@ function requestView(request: FastifyRequest): Record<string, unknown> {
 }
 
 /**
- * Mia decorators around an endpoint (gateway.md §1): `pre` hooks see `{ method, path, headers, query, body }`
+ * Mia decorators around an endpoint and its routes (gateway.md §1). A `routes:` entry (`POST/items`, exact
+ * verb and path) with `decorators` replaces the endpoint's hooks of each kind it lists, for that route only,
+ * as its `public`/`acl` override the endpoint's. `pre` hooks see `{ method, path, headers, query, body }`
  * before dispatch; `post` hooks (and `catch` hooks for answers >= 400) see `{ request, response }` before
  * the answer leaves. Each answers 204 (unchanged), 200 (override the named parts: headers, query, body;
  * statusCode, headers, body for responses) or 418 (stop: `{ statusCode, headers, body }` is the answer).
  * Hooks are loaded once when the endpoint is mounted.
  */
-export async function installDecorators(scope: FastifyInstance, definition: DecoratorsDefinition, options: { upstreams: Upstreams; baseDir: string }): Promise<void> {
+export async function installDecorators(
+  scope: FastifyInstance,
+  endpoint: Pick<EndpointDefinition, 'decorators' | 'routes'>,
+  options: { upstreams: Upstreams; baseDir: string; baseSegments: number },
+): Promise<void> {
   const load = (list: DecoratorsDefinition['pre']): Promise<HookCall[]> => Promise.all((list ?? []).map((hook) => createHookCall(hook, options)));
-  const [pre, post, onError] = await Promise.all([load(definition.pre), load(definition.post), load(definition.catch)]);
+  const lists = async (definition: DecoratorsDefinition | undefined, fallback?: HookLists): Promise<HookLists> => {
+    const [pre, post, onError] = await Promise.all([load(definition?.pre), load(definition?.post), load(definition?.catch)]);
+    return {
+      pre: definition?.pre === undefined && fallback ? fallback.pre : pre,
+      post: definition?.post === undefined && fallback ? fallback.post : post,
+      onError: definition?.catch === undefined && fallback ? fallback.onError : onError,
+    };
+  };
+  const base = await lists(endpoint.decorators);
+  const byRoute = new Map<string, HookLists>();
+  for (const [key, route] of Object.entries(endpoint.routes ?? {})) {
+    if (route.decorators === undefined) continue;
+    const slash = key.indexOf('/');
+    byRoute.set(`${key.slice(0, slash).toUpperCase()} ${normalizeRoutePath(key.slice(slash))}`, await lists(route.decorators, base));
+  }
+  const all = [base, ...byRoute.values()];
+  /** The hooks of this request's route: built at start-up, looked up only when some route has its own. */
+  const hooksOf = (request: FastifyRequest): HookLists => {
+    if (byRoute.size === 0) return base;
+    const relative = splitPath(request.url.split('?', 1)[0]!, options.baseSegments)[1];
+    return byRoute.get(`${request.method} ${normalizeRoutePath(relative)}`) ?? base;
+  };
 
   const stop = (request: FastifyRequest, reply: FastifyReply, body: Record<string, unknown>): FastifyReply => {
     (request as Decorated)[STOPPED] = true;
@@ -69,9 +108,9 @@ export async function installDecorators(scope: FastifyInstance, definition: Deco
     return reply.send(body.body ?? null);
   };
 
-  if (pre.length > 0) {
+  if (all.some((l) => l.pre.length > 0)) {
     scope.addHook('preHandler', async (request, reply) => {
-      for (const hook of pre) {
+      for (const hook of hooksOf(request).pre) {
         const answer = await hook(requestView(request));
         if (answer.status === 204) continue;
         if (answer.status === 418) return stop(request, reply, answer.body);
@@ -87,10 +126,10 @@ export async function installDecorators(scope: FastifyInstance, definition: Deco
     });
   }
 
-  if (post.length > 0 || onError.length > 0) {
+  if (all.some((l) => l.post.length > 0 || l.onError.length > 0)) {
     scope.addHook('onSend', async (request, reply, payload) => {
       // An answer a decorator gave with 418 is final: no post or catch hook sees it.
-      const hooks = (request as Decorated)[STOPPED] ? [] : reply.statusCode >= 400 ? onError : post;
+      const hooks = (request as Decorated)[STOPPED] ? [] : reply.statusCode >= 400 ? hooksOf(request).onError : hooksOf(request).post;
       if (hooks.length === 0) return payload;
       let response: Record<string, unknown> = { statusCode: reply.statusCode, headers: reply.getHeaders(), body: payloadValue(payload) };
       let changed = false;

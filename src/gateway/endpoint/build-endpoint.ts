@@ -6,7 +6,7 @@ import { MiaRunError } from '../../errors.js';
 import type { TargetDirectory } from '../../ports/capability-context.js';
 import type { PolicyRegistry } from '../../resilience/index.js';
 import { findTarget, mountNotServed, targetOf } from '../dispatch/in-process.js';
-import { hasDecorators, installDecorators } from '../decorators/index.js';
+import { endpointDecorated, installDecorators } from '../decorators/index.js';
 import { createBufferedProxyHandler, createProxyHandler } from '../dispatch/upstream.js';
 import type { RateLimits } from '../rate-limit/index.js';
 import type { Upstreams } from '../upstreams.js';
@@ -88,7 +88,7 @@ export function buildEndpoint(definition: EndpointDefinition, deps: EndpointDeps
     const timeout = endpointTimeout(definition, deps.policies);
     const route = deps.upstreams.route(target.name, [...(definition.policies ?? []), ...timeout.names], timeout.ms);
     const handlerOptions = { route, baseSegments, bodyLimit, ...(definition.target?.rewrite === undefined ? {} : { rewrite: definition.target.rewrite }) };
-    mountDispatch = hasDecorators(definition.decorators)
+    mountDispatch = endpointDecorated(definition)
       ? (scope) => {
           // Decorators read and may replace bodies both ways: buffer them (within the body limit).
           scope.removeAllContentTypeParsers();
@@ -131,7 +131,7 @@ export function buildEndpoint(definition: EndpointDefinition, deps: EndpointDeps
     prefix: basePath === '/' ? '' : basePath.replace(/\/+$/, ''),
     async mount(scope, targets) {
       scope.addHook('onRequest', guard);
-      if (definition.decorators && hasDecorators(definition.decorators)) await installDecorators(scope, definition.decorators, { upstreams: deps.upstreams, baseDir: deps.baseDir });
+      if (endpointDecorated(definition)) await installDecorators(scope, definition, { upstreams: deps.upstreams, baseDir: deps.baseDir, baseSegments });
       mountDispatch(scope, targets);
     },
   };

@@ -9,7 +9,7 @@ import { findTarget, notServedError, targetOf } from '../dispatch/in-process.js'
 import { createTargetHost, type TargetHost } from '../dispatch/target-host.js';
 import { normalizeRoutePath, segmentCount, splitPath } from '../endpoint/access.js';
 import { passThroughBodies, type DispatchMounter } from '../endpoint/build-endpoint.js';
-import { bodyToSend, hasDecorators } from '../decorators/index.js';
+import { bodyToSend, endpointDecorated } from '../decorators/index.js';
 import { identityOf } from '../endpoint/guard.js';
 import { upstreamRateKey } from '../dispatch/upstream.js';
 import { clientResponseHeaders, forward, rewritePath, sendError } from '../proxy/index.js';
@@ -70,7 +70,7 @@ export function createStrangler(definition: EndpointDefinition, deps: StranglerD
   const hosts: TargetHost[] = [];
   // Post and catch decorators read and may replace the answer: with decorators, every answer is buffered
   // and sent through the reply (so the hooks run) instead of streamed on the hijacked socket.
-  const decorated = hasDecorators(definition.decorators);
+  const decorated = endpointDecorated(definition);
 
   const routes: CompiledRoute[] = strangler.routes.map((r) => {
     const wildcard = r.path.endsWith('*');
