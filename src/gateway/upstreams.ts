@@ -22,8 +22,10 @@ export interface Upstreams {
    * The call route to `name` for an endpoint: the upstream's policies, where the endpoint's own policies
    * (and inline timeout) replace those of the same kind. Stateful policies (breaker, retry budget,
    * bulkhead) are scoped by upstream, so every endpoint that calls an upstream shares its breaker.
+   * `callTimeoutMs`: a deadline the caller enforces itself (a BFF call's own timeout); it only keeps undici's
+   * response-headers timeout from cutting the call sooner.
    */
-  route(name: string, endpointPolicies?: readonly string[], timeoutMs?: number): UpstreamRoute;
+  route(name: string, endpointPolicies?: readonly string[], timeoutMs?: number, callTimeoutMs?: number): UpstreamRoute;
   /** Closes every keep-alive pool. */
   close(): Promise<void>;
 }
@@ -86,7 +88,7 @@ export function createUpstreams(
 
   return {
     has: (name) => clients.has(name),
-    route(name, endpointPolicies = [], timeoutMs) {
+    route(name, endpointPolicies = [], timeoutMs, callTimeoutMs) {
       const client = clients.get(name);
       const upstream = config[name];
       if (client === undefined || upstream === undefined) throw new MiaRunError('MR_CONFIG_UNKNOWN_REF', `"${name}" is not a declared upstream`);
@@ -101,7 +103,8 @@ export function createUpstreams(
       const perAttempt = retry === undefined ? undefined : attemptTimeout(retry, name);
       if (perAttempt) policies.push(perAttempt);
       const named = names.find((n) => registry.kindOf(n) === 'timeout');
-      const longest = Math.max(timeoutMs ?? (named === undefined ? 0 : (timeouts[named] ?? 0)), retry === undefined ? 0 : (retries[retry]?.attemptTimeout ?? 0)) || undefined;
+      const longest =
+        Math.max(timeoutMs ?? (named === undefined ? 0 : (timeouts[named] ?? 0)), retry === undefined ? 0 : (retries[retry]?.attemptTimeout ?? 0), callTimeoutMs ?? 0) || undefined;
       return {
         name,
         // Same pool, with undici's response-headers timeout raised to the route's own (the policy decides).

@@ -26,6 +26,7 @@ interface PlannedCall {
   readonly name: string;
   readonly template: Template;
   readonly dependsOn: readonly string[];
+  readonly timeoutMs: number;
   /** This call's own deadline, built once. */
   readonly deadline: Policy;
   readonly method: string;
@@ -99,7 +100,7 @@ export function createCompose(definition: EndpointDefinition, deps: ComposeDeps)
     const { dependsOn, unknown } = callDependencies(template, names, params);
     if (unknown.length > 0) throw new MiaRunError('MR_CONFIG_UNKNOWN_REF', `endpoint ${definition.basePath}: call "${c.name}" reads {${unknown[0]}}, which is neither a call nor a path parameter`);
     const timeoutMs = c.timeout === undefined ? DEFAULT_CALL_TIMEOUT : (parseDuration(c.timeout) ?? DEFAULT_CALL_TIMEOUT);
-    return { definition: c, name: c.name, template, dependsOn, deadline: deadline(timeoutMs, deps.clock, c.name), method: c.call.method ?? 'GET', omit: (c.omit ?? []).map((p) => p.split('.')) };
+    return { definition: c, name: c.name, template, dependsOn, timeoutMs, deadline: deadline(timeoutMs, deps.clock, c.name), method: c.call.method ?? 'GET', omit: (c.omit ?? []).map((p) => p.split('.')) };
   });
   const cycle = findCycle(new Map(calls.map((c) => [c.name, c.dependsOn])));
   if (cycle) throw new MiaRunError('MR_CONFIG_INVALID_VALUE', `endpoint ${definition.basePath}: compose calls depend on each other in a cycle: ${cycle.join(' -> ')}`);
@@ -115,7 +116,7 @@ export function createCompose(definition: EndpointDefinition, deps: ComposeDeps)
   for (const call of calls) {
     const target = targetOf(call.definition.call);
     if (target?.kind === 'upstream') {
-      const route = deps.upstreams.route(target.name, definition.policies ?? [], undefined);
+      const route = deps.upstreams.route(target.name, definition.policies ?? [], undefined, call.timeoutMs);
       call.invoke = (request) => upstreamCall(route, request);
       if (route.rateLimitKey !== undefined) call.rateLimitKind = route.rateLimitKey;
     }

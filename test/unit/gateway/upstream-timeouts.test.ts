@@ -23,6 +23,7 @@ test('a timeout policy longer than undici\'s 30 s response-headers default raise
     assert.equal(upstreams.route('slow', ['short']).client.headersTimeout, DEFAULT_HEADERS_TIMEOUT, 'a shorter endpoint timeout is the policy\'s job');
     assert.equal(upstreams.route('plain', [], 45_000).client.headersTimeout, 45_000, 'an inline endpoint timeout');
     assert.equal(upstreams.route('plain').client.headersTimeout, DEFAULT_HEADERS_TIMEOUT);
+    assert.equal(upstreams.route('plain', [], undefined, 90_000).client.headersTimeout, 90_000, 'a BFF call\'s own longer timeout');
     assert.equal(viaPolicy.client.pool, upstreams.route('slow', ['short']).client.pool, 'one keep-alive pool per upstream');
   } finally {
     await upstreams.close();
