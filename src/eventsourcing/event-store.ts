@@ -94,6 +94,8 @@ export function conflict(expected: number, current: number): MiaRunError {
   return new MiaRunError('MR_ES_VERSION_CONFLICT', `expected version ${expected}, current ${current}`, { details: { expectedVersion: expected, currentVersion: current }, hint: 'reload the aggregate and retry with its current version' });
 }
 
+/** Event-loop turns a group commit waits at most for more appends to join. */
+const SETTLE_TURNS = 4;
 /** Most appends committed in one transaction. */
 const MAX_BATCH = 256;
 /** Aggregates whose last version is remembered (the map is cleared when full). */
@@ -253,6 +255,16 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     draining = false;
   };
 
+  // Start on a later turn, not now: writers released by the previous batch come back over a few turns (an
+  // HTTP request takes several to reach here), and should share the next transaction instead of the first
+  // of them committing alone. Waits while the queue still grows, at most SETTLE_TURNS turns.
+  const settle = (seen: number, turns: number): void => {
+    setImmediate(() => {
+      if (queue.length > seen && turns < SETTLE_TURNS) settle(queue.length, turns + 1);
+      else void drain();
+    });
+  };
+
   return {
     collection,
     async ensureIndexes() {
@@ -271,9 +283,7 @@ export function createEventStore(options: EventStoreOptions): EventStore {
         queue.push({ request, resolve, reject });
         if (draining) return;
         draining = true;
-        // Start on the next turn, not now: writers released by the previous batch come back within the same
-        // turn, and should share the next transaction instead of the first of them committing alone.
-        setImmediate(() => void drain());
+        settle(queue.length, 0);
       });
     },
     async *read(aggregateId, from, to, limit) {
