@@ -63,6 +63,7 @@ export function createGateway(ctx: CapabilityContext): Capability {
       identityNames,
     },
     baseDir: dirname(config.sourceFile),
+    clock,
     warn,
   };
   const stranglers: StranglerRuntime[] = [];

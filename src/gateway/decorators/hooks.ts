@@ -2,7 +2,10 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { request as undiciRequest } from 'undici';
 import type { DecoratorHook } from '../../config/sections/gateway.js';
-import { MiaRunError } from '../../errors.js';
+import { MiaRunError, isMiaRunError } from '../../errors.js';
+import type { Clock } from '../../ports/clock.js';
+import { createTimeout, type Call } from '../../resilience/index.js';
+import { sendUpstream } from '../proxy/index.js';
 import type { Upstreams } from '../upstreams.js';
 
 /**
@@ -28,7 +31,7 @@ function judge(status: number, body: unknown, where: string): HookAnswer {
  * (`module` + `export`, loaded once, relative to the descriptor) get the input and return
  * `undefined` (unchanged), `{ status: 200 | 418, body }`, or an object (an override, like a 200).
  */
-export async function createHookCall(hook: DecoratorHook, options: { upstreams: Upstreams; baseDir: string }): Promise<HookCall> {
+export async function createHookCall(hook: DecoratorHook, options: { upstreams: Upstreams; baseDir: string; clock: Clock }): Promise<HookCall> {
   if (hook.module !== undefined) {
     const file = isAbsolute(hook.module) ? hook.module : resolve(options.baseDir, hook.module);
     const loaded = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
@@ -41,41 +44,45 @@ export async function createHookCall(hook: DecoratorHook, options: { upstreams: 
       return { status: 200, body: out as Record<string, unknown> };
     };
   }
-  let origin: string;
-  let path: string;
-  let dispatcher: import('undici').Dispatcher | undefined;
-  if (hook.upstream !== undefined) {
-    const route = options.upstreams.route(hook.upstream);
-    origin = route.client.origin;
-    path = route.client.basePath + (hook.path ?? '/');
-    dispatcher = route.client.pool;
-  } else {
-    const url = new URL(hook.url!);
-    origin = url.origin;
-    path = url.pathname + url.search;
-  }
   const where = hook.upstream ?? hook.url!;
-  return async (input) => {
-    let response;
-    try {
-      response = await undiciRequest(origin + path, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(input),
-        headersTimeout: HOOK_TIMEOUT,
-        bodyTimeout: HOOK_TIMEOUT,
-        ...(dispatcher ? { dispatcher } : {}),
-      });
-    } catch (error) {
-      throw new MiaRunError('MR_GW_DECORATOR_FAILED', `decorator ${where} cannot be reached`, { cause: error });
-    }
-    const text = await response.body.text();
+  const headers = { 'content-type': 'application/json' };
+  const read = async (statusCode: number, text: string): Promise<HookAnswer> => {
     let body: unknown;
     try {
       body = text === '' ? null : JSON.parse(text);
     } catch {
       body = null;
     }
-    return judge(response.statusCode, body, where);
+    return judge(statusCode, body, where);
+  };
+  // One deadline on the runtime clock for the whole hook call (retries included).
+  const deadline = createTimeout({ ms: HOOK_TIMEOUT, clock: options.clock, name: `decorator ${where}` });
+  let callWith: (body: string) => Call<{ statusCode: number; text: string }>;
+  if (hook.upstream !== undefined) {
+    // Through the upstream's pool and policies (its breaker, retries for idempotent calls, bulkhead).
+    const route = options.upstreams.route(hook.upstream);
+    const path = route.client.basePath + (hook.path ?? '/');
+    callWith = (body) =>
+      route.wrap((ctx) =>
+        sendUpstream(route.client, { method: 'POST', path, headers, body }, ctx.signal, route.name, async (response) => ({
+          statusCode: response.statusCode,
+          text: await response.body.text(),
+        })),
+      );
+  } else {
+    const url = new URL(hook.url!);
+    callWith = (body) => async (ctx) => {
+      const response = await undiciRequest(url, { method: 'POST', headers, body, headersTimeout: HOOK_TIMEOUT, bodyTimeout: HOOK_TIMEOUT, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      return { statusCode: response.statusCode, text: await response.body.text() };
+    };
+  }
+  return async (input) => {
+    let answer: { statusCode: number; text: string };
+    try {
+      answer = await deadline(callWith(JSON.stringify(input)))({ method: 'POST' });
+    } catch (error) {
+      throw new MiaRunError('MR_GW_DECORATOR_FAILED', `decorator ${where} cannot be reached${isMiaRunError(error) ? `: ${error.message}` : ''}`, { cause: error });
+    }
+    return read(answer.statusCode, answer.text);
   };
 }

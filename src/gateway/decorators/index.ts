@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DecoratorsDefinition, EndpointDefinition } from '../../config/sections/gateway.js';
 import { normalizeRoutePath, splitPath } from '../endpoint/access.js';
+import type { Clock } from '../../ports/clock.js';
 import type { Upstreams } from '../upstreams.js';
 import { createHookCall, type HookCall } from './hooks.js';
 
@@ -75,7 +76,7 @@ function requestView(request: FastifyRequest): Record<string, unknown> {
 export async function installDecorators(
   scope: FastifyInstance,
   endpoint: Pick<EndpointDefinition, 'decorators' | 'routes'>,
-  options: { upstreams: Upstreams; baseDir: string; baseSegments: number },
+  options: { upstreams: Upstreams; baseDir: string; baseSegments: number; clock: Clock },
 ): Promise<void> {
   const load = (list: DecoratorsDefinition['pre']): Promise<HookCall[]> => Promise.all((list ?? []).map((hook) => createHookCall(hook, options)));
   const lists = async (definition: DecoratorsDefinition | undefined, fallback?: HookLists): Promise<HookLists> => {

@@ -4,6 +4,7 @@ import type { ServerConfig } from '../../config/types.js';
 import { parseDuration, parseSize } from '../../config/units.js';
 import { MiaRunError } from '../../errors.js';
 import type { TargetDirectory } from '../../ports/capability-context.js';
+import type { Clock } from '../../ports/clock.js';
 import type { PolicyRegistry } from '../../resilience/index.js';
 import { findTarget, mountNotServed, targetOf } from '../dispatch/in-process.js';
 import { endpointDecorated, installDecorators } from '../decorators/index.js';
@@ -25,6 +26,8 @@ export interface EndpointDeps {
   readonly guard: GuardShared;
   /** Directory of the descriptor: code decorators resolve their modules from it. */
   readonly baseDir: string;
+  /** The runtime clock (decorator call deadlines). */
+  readonly clock: Clock;
   /** Warnings found while mounting (a target nobody serves). */
   readonly warn: (message: string, details: Record<string, unknown>) => void;
 }
@@ -131,7 +134,7 @@ export function buildEndpoint(definition: EndpointDefinition, deps: EndpointDeps
     prefix: basePath === '/' ? '' : basePath.replace(/\/+$/, ''),
     async mount(scope, targets) {
       scope.addHook('onRequest', guard);
-      if (endpointDecorated(definition)) await installDecorators(scope, definition, { upstreams: deps.upstreams, baseDir: deps.baseDir, baseSegments });
+      if (endpointDecorated(definition)) await installDecorators(scope, definition, { upstreams: deps.upstreams, baseDir: deps.baseDir, baseSegments, clock: deps.clock });
       mountDispatch(scope, targets);
     },
   };
