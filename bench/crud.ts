@@ -3,7 +3,7 @@
 // GET /:id, list with a filter and _l=25 over --docs documents (default 100,000), POST /, PATCH /:id.
 // Each server runs in a child process (one core), autocannon in this one. Targets: >= 0.8x the baseline
 // requests/s on every route; on the embedded store >= 10,000 GET /:id requests/s with p99 < 10 ms.
-// Usage: node --import tsx bench/crud.ts [--dist <dir>] [--duration 5] [--connections 20] [--docs 100000] [--mongo-docs 2000] [--only 'GET /:id'] [--order mia-run-first]
+// Usage: node --import tsx bench/crud.ts [--dist <dir>] [--duration 5] [--connections 20] [--docs 100000] [--mongo-docs 2000] [--only 'GET /:id'] [--stores embedded,mongodb] [--order mia-run-first]
 //        MONGODB_URL=... adds the same table on the MongoDB adapter (random database, dropped afterwards).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
@@ -45,6 +45,11 @@ const CATEGORIES = 200;
 const ONLY = (() => {
   const i = process.argv.indexOf('--only');
   return i > 0 ? process.argv[i + 1] : undefined;
+})();
+/** `--stores mongodb`: only these stores (default: embedded, and mongodb when MONGODB_URL is set). */
+const STORES = (() => {
+  const i = process.argv.indexOf('--stores');
+  return new Set((i > 0 ? process.argv[i + 1]! : 'embedded,mongodb').split(','));
 })();
 /** `--order mia-run-first` runs mia-run before the baseline (to check that order does not matter). */
 const SERVERS = process.argv.includes('mia-run-first') ? ['mia-run', 'baseline'] : ['baseline', 'mia-run'];
@@ -246,11 +251,13 @@ if (process.argv[2] === '--serve') {
   const dir = await mkdtemp(join(tmpdir(), 'mia-run-bench-crud-'));
   try {
     let started = Date.now();
-    const ids = await seed('embedded', join(dir, 'baseline'));
-    await cp(join(dir, 'baseline'), join(dir, 'mia-run'), { recursive: true });
-    console.log(`seeded ${DOCS} documents on the embedded store in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-    await measure('embedded', { baseline: join(dir, 'baseline'), 'mia-run': join(dir, 'mia-run') }, ids);
-    if (process.env.MONGODB_URL) {
+    if (STORES.has('embedded')) {
+      const ids = await seed('embedded', join(dir, 'baseline'));
+      await cp(join(dir, 'baseline'), join(dir, 'mia-run'), { recursive: true });
+      console.log(`seeded ${DOCS} documents on the embedded store in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      await measure('embedded', { baseline: join(dir, 'baseline'), 'mia-run': join(dir, 'mia-run') }, ids);
+    }
+    if (process.env.MONGODB_URL && STORES.has('mongodb')) {
       const database = `bench_crud_${randomBytes(4).toString('hex')}`;
       DOCS = MONGO_DOCS;
       started = Date.now();
