@@ -176,7 +176,7 @@ describe('circuit breaker', () => {
     await guarded(ctx);
     up.state.status = 500;
     await guarded(ctx);
-    assert.deepEqual(breaker.stats(), { state: 'closed', successes: 1, failures: 1, rejected: 0 });
+    assert.deepEqual(breaker.stats(), { state: 'closed', successes: 1, failures: 1, slow: 0, rejected: 0 });
     await guarded(ctx);
     await assert.rejects(guarded(ctx));
     assert.equal(breaker.stats().state, 'open');
