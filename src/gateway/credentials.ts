@@ -45,8 +45,9 @@ export interface CredentialReaderOptions {
 
 /**
  * Reads a request's credentials once per request (gateway.md §2): the client key (synchronous), the
- * bearer token (asynchronous only when one is sent), and with `server.trustIdentityHeaders` the identity
- * a gateway in front set. An `Authorization` header of another scheme (Basic for a legacy upstream) is
+ * bearer token (asynchronous only when one is sent: verified locally when it is a JWT and `auth.jwt` is
+ * set, else looked up at `auth.userinfo`, like the `auth.userinfo.cookie` session cookie), and with
+ * `server.trustIdentityHeaders` the identity a gateway in front set. An `Authorization` header of another scheme (Basic for a legacy upstream) is
  * not ours to judge and passes through untouched.
  */
 export function createCredentialReader(options: CredentialReaderOptions): CredentialReader {
