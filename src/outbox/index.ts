@@ -25,7 +25,7 @@ import type { DocumentStore, TransactionScope } from '../ports/document-store.js
 import type { EventBus } from '../ports/event-bus.js';
 import type { HealthCheck } from '../ports/lifecycle.js';
 import type { Logger } from '../ports/logger.js';
-import { createSeqCounter, OUTBOX_COLLECTION, pendingFilter, reserveSeq, sentCheckpoint, toRecord, type OutboxEvent } from './outbox-records.js';
+import { createSeqCounter, OUTBOX_COLLECTION, pendingFilter, reserveSeq, sentCheckpoint, toRecords, type OutboxEvent } from './outbox-records.js';
 import { OutboxRelay } from './relay.js';
 
 export { OUTBOX_COLLECTION, OUTBOX_META_COLLECTION, OUTBOX_SEQ_HEADER, type OutboxEvent, type OutboxMessage, type OutboxRecord } from './outbox-records.js';
@@ -137,7 +137,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const stage = async (tx: TransactionScope, events: readonly OutboxEvent[]): Promise<void> => {
     if (events.length === 0) return;
     const first = await reserveSeq(tx, events.length);
-    await tx.collection(OUTBOX_COLLECTION).insertOne(toRecord(events, first, new Date(clock.now())));
+    const records = toRecords(events, first, new Date(clock.now()));
+    if (records.length === 1) await tx.collection(OUTBOX_COLLECTION).insertOne(records[0]!);
+    else await tx.collection(OUTBOX_COLLECTION).insertMany(records);
   };
 
   return {

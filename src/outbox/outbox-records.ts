@@ -1,7 +1,7 @@
 /**
- * How outbox records are stored in the DocumentStore: one document in `_outbox` per staged batch (one event:
- * `{ seq, topic, key, value, headers }`; several: `{ seq, count, messages: [{ topic, key, value, headers }] }`,
- * the events numbered `seq .. seq + count - 1`), numbered by a counter in `_outbox_meta` that is incremented
+ * How outbox records are stored in the DocumentStore: one document in `_outbox` per staged batch of up to 32
+ * events (one event: `{ seq, topic, key, value, headers }`; several: `{ seq, count, messages: [{ topic, key,
+ * value, headers }] }`, the events numbered `seq .. seq + count - 1`), numbered by a counter in `_outbox_meta` that is incremented
  * in the same transaction as the business write. Transactions that stage events therefore serialise on the
  * counter, so sequence numbers follow commit order and the relay can publish strictly by `seq` (a record with
  * a higher number is never visible before a lower one). That is also why, on a store with transactions, the
@@ -81,10 +81,19 @@ export async function createSeqCounter(store: Pick<DocumentStore, 'collection'>)
 
 const toMessage = (event: OutboxEvent): OutboxMessage => ({ topic: event.topic, key: event.key ?? null, value: event.value, headers: { ...(event.headers ?? {}) } });
 
-/** The document of `events` (one per staged batch: a single insert however many events), numbered from `first`. */
-export function toRecord(events: readonly OutboxEvent[], first: number, now: Date): Document {
-  if (events.length === 1) return { seq: first, ...toMessage(events[0]!), createdAt: now, sentAt: null };
-  return { seq: first, count: events.length, messages: events.map(toMessage), createdAt: now, sentAt: null };
+/** Most events in one record (keeps a record far below MongoDB's 16 MB document limit). */
+export const MAX_MESSAGES_PER_RECORD = 32;
+
+/** The documents of `events` (one per MAX_MESSAGES_PER_RECORD events of a staged batch), numbered from `first`. */
+export function toRecords(events: readonly OutboxEvent[], first: number, now: Date): Document[] {
+  const records: Document[] = [];
+  for (let i = 0; i < events.length; i += MAX_MESSAGES_PER_RECORD) {
+    const chunk = events.slice(i, i + MAX_MESSAGES_PER_RECORD);
+    records.push(chunk.length === 1
+      ? { seq: first + i, ...toMessage(chunk[0]!), createdAt: now, sentAt: null }
+      : { seq: first + i, count: chunk.length, messages: chunk.map(toMessage), createdAt: now, sentAt: null });
+  }
+  return records;
 }
 
 /** Last published sequence number (0: none) per the checkpoint; used on stores with transactions. */

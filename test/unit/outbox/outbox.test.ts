@@ -161,6 +161,21 @@ describe('outbox', () => {
     await store.close();
   });
 
+  it('a large staged batch is split into records of 32 events, published in order', async () => {
+    const store = await openStore('chunks');
+    const fake = recordingBus();
+    const outbox = createOutbox({ store, bus: fake.bus, clock: systemClock, logger: silentLogger });
+    await store.withTransaction(async (tx) => outbox.stage(tx, Array.from({ length: 70 }, (_, i) => ({ topic: 'orders', key: `k${i}`, value: i }))));
+    const records = await store.collection(OUTBOX_COLLECTION).find({}, { sort: { seq: 1 } }).toArray();
+    assert.deepEqual(records.map((r) => [r.seq, r.count]), [[1, 32], [33, 32], [65, 6]]);
+    assert.equal(await outbox.flush(), 70);
+    const sent = fake.published.flatMap((p) => p.messages);
+    assert.deepEqual(sent.map((m) => m.value), Array.from({ length: 70 }, (_, i) => i));
+    assert.deepEqual(sent.map((m) => m.headers?.[OUTBOX_SEQ_HEADER]), Array.from({ length: 70 }, (_, i) => String(i + 1)));
+    assert.equal(await countPending(store), 0);
+    await store.close();
+  });
+
   it('on a store without transactions, marks each record sent (records may become visible out of order)', async () => {
     const store = await openStore('no-tx');
     const plain = new Proxy(store, { get: (target, prop) => (prop === 'features' ? new Set() : (Reflect.get(target, prop, target) as unknown)) });
