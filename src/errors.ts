@@ -110,6 +110,7 @@ export const ERROR_CODES = {
   MR_FD_INVALID_CHANGE_EVENT: spec('A consumed pr-update, sv-update or sv-trigger message is not in any known version of its format.'),
   MR_FD_NOT_FOUND: spec('No projection record or single view document with that id.', 404),
   MR_FD_INVALID_QUERY: spec('A projection or single view read has an invalid _q, _st, _s, _l or _sk.', 400),
+  MR_FD_KEY_HELD: spec('A message of a key held after an earlier dead letter (`deadLetter.mode: holdKey`); it is dead-lettered until the key is redriven.'),
   MR_FD_UNKNOWN_NAME: spec('A fast-data operation names a projection, single view or dead-letter topic the descriptor does not declare.', 404),
   MR_FD_OPERATION_UNAVAILABLE: spec('A fast-data operation needs something this process or command does not have (load and replay need the process consuming the projection).', 409),
 

@@ -18,6 +18,7 @@ import { loadHook, loadHooks } from './hooks.js';
 import { projectionIndexes, viewIndexes } from './indexes.js';
 import { createDeadLetters } from './dead-letters.js';
 import { createIngestHandler } from './ingest.js';
+import { createKeyHolds } from './key-holds.js';
 import { createFastDataOperations, JOURNAL_COLLECTION, type FastDataOperations } from './operations/index.js';
 import { adminRoutes } from './operations/admin-routes.js';
 import { CONTROL_COLLECTION } from './operations/control.js';
@@ -197,6 +198,7 @@ export function createProjections(ctx: CapabilityContext): Capability {
           attempts: INGEST_ATTEMPTS,
           sleep: (ms, signal) => ctx.clock.sleep(ms, signal),
           pause: live.pause,
+          holds: createKeyHolds(storeOf(undefined, 'fast data control').collection(CONTROL_COLLECTION), () => ctx.clock.now()),
           bulk: live.bulk,
         });
         const topics = [...new Set(mine.map((p) => p.topic))];

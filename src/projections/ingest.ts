@@ -21,6 +21,7 @@ import type { Logger } from '../ports/logger.js';
 import type { MetricEmitter } from '../ports/telemetry.js';
 import { applyChange, targetKeys, type ApplyDeps, type Position, type ProjectionChange } from './apply.js';
 import type { DeadLetterFn } from './dead-letters.js';
+import type { KeyHolds } from './key-holds.js';
 import type { FormatParser, ParseResult, ParsedChange } from './formats/index.js';
 import type { CompiledProjection } from './mapping.js';
 import type { CompiledView } from './single-view/model.js';
@@ -68,6 +69,8 @@ export interface IngestDeps {
   /** Tries of a retriable failure before it is dead-lettered (the subscription's `deadLetter.attempts`); default 5. */
   readonly attempts?: number;
   readonly pause?: PauseState;
+  /** Held keys of projections with `deadLetter.mode: holdKey` (`key-holds.ts`). */
+  readonly holds?: KeyHolds;
   /** Waits between pause checks (the Clock's `sleep`); default 250 ms steps. */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /**
@@ -196,6 +199,14 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
     }
     for (const [p, keys] of keysOf) await applyOf(p).buffer?.prefetch(p.primaryKey, keys);
 
+    // deadLetter.mode holdKey: keys dead-lettered earlier stay held until redriven.
+    const held = new Map<string, Set<string>>();
+    if (deps.holds !== undefined && deps.deadLetter !== undefined) {
+      for (const p of new Set(items.map((i) => i.projection))) {
+        if (p.config.deadLetter?.mode !== 'holdKey') continue;
+        held.set(p.name, await deps.holds.load(p.name, items.filter((i) => i.projection === p && i.message.key !== null).map((i) => i.message.key!)));
+      }
+    }
     const applied: { change: ProjectionChange; timestamp: number }[] = [];
     const failures: unknown[] = [];
     /** Handles a failed message: dead-letters it (true) or leaves it for the bus to retry (false). */
@@ -205,6 +216,11 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
       if (deps.deadLetter !== undefined && (poison || exhausted)) {
         await deps.deadLetter(item.projection, item.message, error, poison ? ctx.attempt : attempts);
         count(item.projection.name, operation, 'dead_letter');
+        const holding = held.get(item.projection.name);
+        if (holding !== undefined && item.message.key !== null && !holding.has(item.message.key)) {
+          holding.add(item.message.key);
+          await deps.holds?.hold(item.projection.name, item.message.key);
+        }
         return true;
       }
       if (poison) count(item.projection.name, operation, 'dead_letter');
@@ -213,6 +229,10 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
     };
     const handleOne = async (item: Item): Promise<boolean> => {
       const { message, projection, parsed } = item;
+      if (message.key !== null && held.get(projection.name)?.has(message.key) === true) {
+        const error = new MiaRunError('MR_FD_KEY_HELD', `${projection.name}: key ${message.key} is held after an earlier dead letter (deadLetter.mode: holdKey); redrive it to release`, { retriable: false });
+        return fail(item, parsed?.kind === 'change' ? parsed.operation : 'unknown', error);
+      }
       if (parsed === undefined) return fail(item, 'unknown', item.error);
       if (parsed.kind === 'skip') {
         if (parsed.reason === 'truncate') {

@@ -27,8 +27,8 @@ export interface ProjectionConfig {
   readonly primaryKey: readonly string[];
   readonly fields: readonly ProjectionFieldConfig[];
   readonly indexes?: readonly { readonly name?: string; readonly fields: Readonly<Record<string, 1 | -1>> }[];
-  /** Poison messages: default topic `<topic>.dlq`; `mode: skip` (the only one so far). */
-  readonly deadLetter?: { readonly topic?: string; readonly mode?: 'skip' };
+  /** Poison messages: default topic `<topic>.dlq`; `mode: skip` (default) or `holdKey`. */
+  readonly deadLetter?: { readonly topic?: string; readonly mode?: 'skip' | 'holdKey' };
   /** pr-update stream of this projection (fast-data.md §4); default version `v2`. */
   readonly publish?: { readonly topic: string; readonly version?: 'v1' | 'v2' };
   /** Written by a Mia Real-Time Updater / Projection Storer (or another view): consumed as pr-update, never ingested here. */

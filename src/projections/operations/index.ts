@@ -12,7 +12,8 @@ import type { MetricEmitter } from '../../ports/telemetry.js';
 import type { CompiledView } from '../single-view/model.js';
 import type { SvOutcome, WriterDeps } from '../single-view/writer.js';
 import { CONTROL_COLLECTION, readPaused, setPaused } from './control.js';
-import { redrive, type RedriveResult } from './redrive.js';
+import { releaseHolds } from '../key-holds.js';
+import { redrive, sameKey, type RedriveResult } from './redrive.js';
 import { refreshView, type RefreshResult } from './refresh.js';
 import type { FastDataTargets, ProjectionTarget } from './targets.js';
 
@@ -151,7 +152,12 @@ export function createFastDataOperations(deps: OperationsDeps): FastDataOperatio
     async resume(name) {
       return { ...(await toggle(name, false)), paused: false };
     },
-    redrive: (topic, key) => redrive(bus, clock, targets.project, targets.byDeadLetterTopic(topic), key),
+    async redrive(topic, key) {
+      const projection = targets.byDeadLetterTopic(topic);
+      // Held keys (deadLetter.mode holdKey) are released first: the redriven messages then pass in order.
+      await releaseHolds(control(), projection.name, key === undefined ? undefined : (held) => sameKey(held, key));
+      return redrive(bus, clock, targets.project, projection, key);
+    },
     async refresh(name) {
       const target = targets.resolve(name, 'view');
       if (deps.writer === undefined || deps.recompute === undefined) throw new MiaRunError('MR_FD_OPERATION_UNAVAILABLE', `refresh of "${target.name}" needs the view's functions loaded`);

@@ -19,7 +19,8 @@ export interface RedriveResult {
   readonly skipped: number;
 }
 
-function sameKey(actual: string | null, wanted: string): boolean {
+/** True when two message keys are the same text or the same JSON. */
+export function sameKey(actual: string | null, wanted: string): boolean {
   if (actual === wanted) return true;
   if (actual === null) return false;
   try {

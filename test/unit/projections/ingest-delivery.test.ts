@@ -19,6 +19,7 @@ import { builtinCast } from '../../../src/projections/casts.js';
 import { createDeadLetters } from '../../../src/projections/dead-letters.js';
 import { BUILTIN_FORMATS, type FormatParser } from '../../../src/projections/formats/index.js';
 import { createIngestHandler } from '../../../src/projections/ingest.js';
+import { createKeyHolds, releaseHolds } from '../../../src/projections/key-holds.js';
 import { compileProjection } from '../../../src/projections/mapping.js';
 import { recompute } from '../../../src/projections/single-view/writer.js';
 import { msg } from './harness.js';
@@ -56,8 +57,8 @@ describe('ingestion delivery: dead letters, retries, batched reads and writes', 
       },
     });
 
-  const handlerWith = (parser: FormatParser, collection: string): BatchHandler => {
-    const p = compileProjection('customers', 'erp', { topic: 'customers', collection, primaryKey: ['id'], fields: [{ name: 'id', source: 'ID', cast: 'toInteger' }, { name: 'name', source: 'NAME' }] }, (n) => builtinCast(n)!);
+  const handlerWith = (parser: FormatParser, collection: string, mode?: 'holdKey'): BatchHandler => {
+    const p = compileProjection('customers', 'erp', { topic: 'customers', collection, primaryKey: ['id'], ...(mode === undefined ? {} : { deadLetter: { mode } }), fields: [{ name: 'id', source: 'ID', cast: 'toInteger' }, { name: 'name', source: 'NAME' }] }, (n) => builtinCast(n)!);
     const metrics = createMetricEmitter('fd');
     const bus = { publish: async (topic: string, messages: readonly OutgoingMessage[]) => (messages.forEach((message) => published.push({ topic, message })), []), ensureTopics: async () => undefined };
     return createIngestHandler({
@@ -65,6 +66,7 @@ describe('ingestion delivery: dead letters, retries, batched reads and writes', 
       applyDeps: (_p, buffer) => ({ collection: buffer(spied(store.collection(collection))), deleteMode: 'soft', now: () => new Date(), stats: { onUncastable: () => undefined, onUnknown: () => undefined }, logger: silentLogger }),
       viewsOf: () => [], svDeps: () => { throw new Error('no views'); }, recompute, metrics, logger: silentLogger,
       deadLetter: createDeadLetters({ bus, metrics, logger: silentLogger, now: () => Date.parse('2026-01-02T03:04:05.006Z') }), attempts: 5,
+      holds: createKeyHolds(store.collection('fd-control'), () => 0),
     });
   };
   const ctx = (attempt = 1) => ({ signal: new AbortController().signal, attempt });
@@ -123,5 +125,19 @@ describe('ingestion delivery: dead letters, retries, batched reads and writes', 
     assert.deepEqual(docs.map((d) => [d.id, d.name]), [[1, 'v5'], [2, 'w'], [3, 'v0'], [4, 'new']]);
     const applied = samples.filter((s) => s.name === 'messages' && s.labels.result === 'applied' && s.labels.operation === 'U').reduce((n, s) => n + s.value, 0);
     assert.equal(applied, 6);
+  });
+
+  it('deadLetter.mode holdKey: later messages of a dead-lettered key follow it until the hold is released', async () => {
+    const handler = handlerWith(BUILTIN_FORMATS.debezium, 'c4', 'holdKey');
+    const code = (m: { message: OutgoingMessage }): string => (JSON.parse(m.message.headers?.['mia-run-dead-letter'] ?? '{}') as { code: string }).code;
+    await handler({ topic: 'customers', partition: 0, messages: [msg('customers', { ID: 5 }, 'partial image lost'), msg('customers', { ID: 5 }, dbz('u', { ID: 5, NAME: 'later' })), msg('customers', { ID: 6 }, dbz('c', { ID: 6, NAME: 'other key' }))] }, ctx());
+    // A later batch: the key is still held (persisted), other keys flow.
+    await handler({ topic: 'customers', partition: 0, messages: [msg('customers', { ID: 5 }, dbz('u', { ID: 5, NAME: 'even later' }))] }, ctx());
+    assert.deepEqual(published.splice(0).map(code), ['MR_FD_INVALID_MESSAGE', 'MR_FD_KEY_HELD', 'MR_FD_KEY_HELD']);
+    assert.deepEqual((await store.collection('c4').find({}).toArray()).map((d) => d.id), [6]);
+    assert.equal(await releaseHolds(store.collection('fd-control'), 'customers', (k) => k === '{"ID":5}'), 1);
+    await handler({ topic: 'customers', partition: 0, messages: [msg('customers', { ID: 5 }, dbz('c', { ID: 5, NAME: 'redriven' }))] }, ctx());
+    assert.equal(published.length, 0);
+    assert.equal((await store.collection('c4').findOne({ id: 5 }))?.name, 'redriven');
   });
 });
