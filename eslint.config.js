@@ -22,7 +22,7 @@ const capabilityRules = capabilities.map((cap) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'examples/**/*.js', '**/.data/**'] },
+  { ignores: ['dist/**', '.bench-dist/**', 'node_modules/**', 'coverage/**', 'examples/**/*.js', '**/.data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
