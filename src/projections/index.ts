@@ -148,7 +148,8 @@ export function createProjections(ctx: CapabilityContext): Capability {
         if (specs.length > 0) await projectionCollection(p.name).ensureIndexes(specs);
       }
       for (const view of views) await storeOf(view.config.database, `single view "${view.name}"`).collection(view.config.collection ?? view.name).ensureIndexes([...viewIndexes(view), ...relationIndexes(view.name, Object.keys(view.key), viewsByProjection.get(view.name) ?? [])]);
-      if (bus === undefined) return;
+      // Without projections or views there is nothing to consume, journal or control.
+      if (bus === undefined || (sors.length === 0 && views.length === 0)) return;
       const interop = createInterop({ project: ctx.config.name, fastData, views, viewsOf: (p) => viewsByProjection.get(p) ?? [], svDeps: (view) => svDeps.get(view)!, recompute: guardedRecompute, bus, collectionOf: projectionCollection, now: () => ctx.clock.now(), metrics });
       const deadLetters = createDeadLetters({ bus, metrics, logger: ctx.logger, now: () => ctx.clock.now() });
       const journal = storeOf(undefined, 'trigger journal').collection(JOURNAL_COLLECTION);
