@@ -3,8 +3,9 @@
 // process applies some of them. A Mia-style executor in the test answers commands (dropping repeats by
 // their command id, as executors should). Every saga must reach `delivered` with each event applied once,
 // also when one process is killed (SIGKILL) mid-run: the survivor takes over its partitions and the commands
-// it wrote but had not delivered. Runs on the embedded store + bus (one data directory), and on Kafka +
-// MongoDB protocol when KAFKA_BROKERS and MONGODB_URL are set.
+// it wrote but had not delivered. Runs on the embedded store + bus (one data directory), on the Kafka bus
+// with the embedded store when KAFKA_BROKERS is set, and on Kafka + MongoDB when MONGODB_URL is set too
+// (not on FerretDB, whose updates are not atomic between connections).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +14,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { MongoClient } from 'mongodb';
 import { parse } from 'yaml';
 import { createEmbeddedEventBus } from '../../src/adapters/bus-embedded/index.js';
 import { createKafkaEventBus } from '../../src/adapters/bus-kafka/index.js';
@@ -67,12 +69,12 @@ async function writeProject(dir: string, topics: { commands: string; events: str
   return file;
 }
 
-/** Sum of `mia_run_saga_transitions_total` on a process's /-/metrics. */
-async function transitionsOf(url: string): Promise<number> {
+/** Sum of a saga counter (default `transitions`) on a process's /-/metrics. */
+async function transitionsOf(url: string, name = 'transitions'): Promise<number> {
   const text = await (await fetch(`${url}/-/metrics`)).text();
   return text
     .split('\n')
-    .filter((l) => l.startsWith('mia_run_saga_transitions_total'))
+    .filter((l) => l.startsWith(`mia_run_saga_${name}_total`))
     .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
 }
 
@@ -146,14 +148,25 @@ function scalingSuite(name: string, skip: string | false, backends: (suffix: str
         }
       };
 
-      // Phase 1: both processes up. Sagas created through both; events applied by both.
-      const first = (await Promise.all(Array.from({ length: 40 }, (_, i) => create(i % 2 === 0 ? p1.url : p2.url, i)))).filter((id) => id !== undefined);
+      // Phase 1: both processes up. Sagas are created through both until both apply events (the group has
+      // rebalanced: the second process got its partitions), then 40 more; each event is applied once in all.
+      const createMany = async (n: number, from: number): Promise<string[]> =>
+        (await Promise.all(Array.from({ length: n }, (_, i) => create(i % 2 === 0 ? p1.url : p2.url, from + i)))).filter((id) => id !== undefined);
+      const warm: string[] = [];
+      await waitFor(async () => {
+        const ids = await createMany(8, warm.length);
+        warm.push(...ids);
+        await allDelivered(p1.url, ids, 'warm-up sagas delivered');
+        return (await transitionsOf(p1.url)) > 0 && (await transitionsOf(p2.url)) > 0;
+      }, 'both processes applying events', 60);
+      const applied = async (): Promise<number> => (await transitionsOf(p1.url)) + (await transitionsOf(p2.url));
+      const before1 = await applied();
+      const first = await createMany(40, 500);
       assert.equal(first.length, 40);
-      assertOnce(await allDelivered(p1.url, first, 'phase 1 sagas delivered'));
-      const [t1, t2] = await Promise.all([transitionsOf(p1.url), transitionsOf(p2.url)]);
-      assert.ok(t1 > 0 && t2 > 0, `both processes apply events (transitions: ${t1} and ${t2})`);
-      assert.equal(t1 + t2, 80, 'each event applied once in all');
-      for (const id of first) for (const n of [0, 1]) assert.equal(seen.get(`${id}-${n}`), 1, `command ${id}-${n} sent once`);
+      assertOnce(await allDelivered(p1.url, [...warm, ...first], 'phase 1 sagas delivered'));
+      const dups = (await transitionsOf(p1.url, 'events_duplicate')) + (await transitionsOf(p2.url, 'events_duplicate'));
+      assert.equal((await applied()) - before1, 80, `each event applied once in all (${dups} redelivered and ignored)`);
+      for (const id of [...warm, ...first]) for (const n of [0, 1]) assert.equal(seen.get(`${id}-${n}`), 1, `command ${id}-${n} sent once`);
 
       // Phase 2: p2 is killed while sagas are being created and driven; p1 takes over.
       const second: string[] = [];
@@ -180,7 +193,7 @@ function scalingSuite(name: string, skip: string | false, backends: (suffix: str
       assert.deepEqual([...seen.keys()].filter((k) => !/-[01]$/.test(k)), [], 'only the expected command ids');
 
       const counts = (await (await fetch(`${p1.url}/-/sagas`)).json()) as { sagas: { order: { states: Record<string, number> } } };
-      assert.equal(counts.sagas.order.states.delivered, first.length + second.length);
+      assert.equal(counts.sagas.order.states.delivered, warm.length + first.length + second.length);
       await executor.stop();
       await bus.close();
       p1.child.kill('SIGTERM');
@@ -193,12 +206,33 @@ scalingSuite('embedded store and bus, one data directory', built, () => ({
   executorBus: (dataDir) => createEmbeddedEventBus('bus', { kind: 'embedded', topics: {} }, { dataDir, clock: systemClock, logger: silentLogger }, { pollMs: 5 }),
 }));
 
-const realSkip = built || (brokers === undefined || mongoUrl === undefined ? 'set KAFKA_BROKERS and MONGODB_URL to run' : false);
-scalingSuite('Kafka + MongoDB protocol', realSkip, (suffix) => {
+/** The Kafka bus of the processes and of the executor (topics with the test's suffix). */
+function kafkaBus(suffix: string): { bus: unknown; executorBus: () => EventBus } {
   const bus = { kind: 'kafka', brokers: (brokers ?? '').split(','), clientId: `saga-scale-${suffix}`, topics: { [`order-commands-${suffix}`]: { partitions: 4 }, [`order-events-${suffix}`]: { partitions: 4 } } };
-  return {
-    bus,
-    databases: { default: { kind: 'mongodb', url: mongoUrl ?? '', database: `saga_scale_${suffix}` } },
-    executorBus: () => createKafkaEventBus('bus', { ...bus, clientId: `saga-scale-executor-${suffix}` } as never, { clock: systemClock, logger: silentLogger }),
-  };
-});
+  return { bus, executorBus: () => createKafkaEventBus('bus', { ...bus, clientId: `saga-scale-executor-${suffix}` } as never, { clock: systemClock, logger: silentLogger }) };
+}
+
+/** FerretDB v1 (the CI server for the MongoDB protocol) does not update atomically between connections. */
+async function isFerretDb(): Promise<boolean> {
+  if (!mongoUrl) return false;
+  const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 15_000 });
+  try {
+    return typeof (await client.db('admin').command({ buildInfo: 1 })).ferretdbVersion === 'string';
+  } finally {
+    await client.close();
+  }
+}
+
+scalingSuite('Kafka bus, embedded store on one data directory', built || (brokers === undefined ? 'set KAFKA_BROKERS to run' : false), (suffix) => kafkaBus(suffix));
+
+const mongoSkip =
+  built ||
+  (brokers === undefined || mongoUrl === undefined
+    ? 'set KAFKA_BROKERS and MONGODB_URL to run'
+    : (await isFerretDb())
+      ? 'FerretDB v1 updates are not atomic between connections (docs/store-mongodb.md): two processes writing one saga can lose a write; runs on MongoDB'
+      : false);
+scalingSuite('Kafka + MongoDB', mongoSkip, (suffix) => ({
+  ...kafkaBus(suffix),
+  databases: { default: { kind: 'mongodb', url: mongoUrl ?? '', database: `saga_scale_${suffix}` } },
+}));
