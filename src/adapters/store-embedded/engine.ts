@@ -6,15 +6,16 @@
  */
 import type { Clock } from '../../ports/clock.js';
 import type { Document, Filter, FindOneAndUpdateOptions, Sort, Update, UpdateResult } from '../../ports/document-store.js';
+import { ObjectId } from 'bson';
 import { MiaRunError } from '../../errors.js';
 import type { Catalog, CollectionMeta } from './catalog.js';
-import { decodeDocument, docKey, encodeId } from './codec.js';
+import { decodeDocument, decodeFields, docKey, encodeId } from './codec.js';
 import type { Kv } from './kv.js';
 import { compileIndex } from './index-entries.js';
 import { encodeKey, isPlainObject, prefixEnd, TAG } from './key-encoding.js';
 import { prepare, search } from './search.js';
-import { applyReplacement, applyUpdate, upsertSeed, validateUpdate, withId } from './updates.js';
-import { putDocument, removeDocument, type WriteTarget } from './writes.js';
+import { applyReplacement, applyUpdate, encodeReplacement, upsertId, upsertSeed, validateUpdate, withId } from './updates.js';
+import { indexedFields, indexedView, putDocument, putEncoded, removeDocument, type WriteTarget } from './writes.js';
 
 export interface EngineContext {
   readonly catalog: Catalog;
@@ -34,7 +35,17 @@ export interface UpdateSpec {
   readonly multi: boolean;
   readonly upsert: boolean;
   readonly sort?: Sort;
+  /** The caller reads `before`/`after` (findOneAndUpdate): they are decoded documents then. */
+  readonly documents?: boolean;
 }
+
+const isKeyScalar = (v: unknown): boolean =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof Date || v instanceof ObjectId;
+
+const isPrimitiveEquality = (field: string, value: unknown): boolean =>
+  !field.startsWith('$') && !field.includes('.') && (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && !Number.isNaN(value)));
+
+type UpdateOutcome = Partial<UpdateResult & { before?: Document | null; after?: Document | null }>;
 
 export class CollectionEngine {
   constructor(
@@ -76,9 +87,45 @@ export class CollectionEngine {
     return { result: ids };
   }
 
-  update(kv: Kv, filter: Filter, spec: UpdateSpec): Partial<UpdateResult & { before?: Document | null; after?: Document | null }> {
+  /**
+   * The hot path of `replaceOne({ _id: v, version: n }, doc)` (a point read by id with top-level equalities on
+   * strings, numbers or booleans, the optimistic-concurrency write): reads the stored bytes, decodes only the
+   * filter's and the indexes' fields, encodes the replacement once and stores those bytes. Undefined when the
+   * filter is not of that shape or a field does not hold the same primitive (the general path judges then);
+   * null when no live document has that `_id`.
+   */
+  private replaceById(kv: Kv, filter: Filter, replacement: Document, now: number): UpdateOutcome | null | undefined {
+    const meta = this.meta(kv);
+    const id = filter._id;
+    if (meta === undefined || !isKeyScalar(id)) return undefined;
+    const keys = Object.keys(filter);
+    for (const key of keys) if (key !== '_id' && !isPrimitiveEquality(key, filter[key])) return undefined;
+    const indexed = indexedFields(meta);
+    if (indexed === null) return undefined;
+    const encodedId = encodeId(id);
+    const raw = kv.get(docKey(meta.id, encodedId));
+    if (raw === undefined) return null;
+    const view = decodeFields(raw, keys.length === 1 ? indexed : new Set([...indexed, ...keys]));
+    if (view === undefined) return undefined;
+    for (const key of keys) if (key !== '_id' && view[key] !== filter[key]) return undefined;
+    if (prepare(meta).expired?.(view, now) === true) return null;
+    const next = encodeReplacement(view._id, replacement);
+    const changed = !next.bytes.equals(raw);
+    if (changed) putEncoded(this.target(kv, meta), view, indexedView(next.bytes, indexed), next.bytes, encodedId);
+    return { result: { matchedCount: 1, modifiedCount: changed ? 1 : 0, upsertedCount: 0 } };
+  }
+
+  update(kv: Kv, filter: Filter, spec: UpdateSpec): UpdateOutcome {
     if (spec.update !== undefined) validateUpdate(spec.update);
     const now = this.ctx.clock.now();
+    if (spec.replacement !== undefined && spec.documents !== true && !spec.multi && spec.sort === undefined) {
+      try {
+        const fast = this.replaceById(kv, filter, spec.replacement, now);
+        if (fast !== undefined && (fast !== null || !spec.upsert)) return fast ?? { result: { matchedCount: 0, modifiedCount: 0, upsertedCount: 0 } };
+      } catch (error) {
+        return { result: { matchedCount: 0, modifiedCount: 0, upsertedCount: 0 }, error };
+      }
+    }
     const hits = [...this.find(kv, filter, { ...(spec.sort === undefined ? {} : { sort: spec.sort }), limit: spec.multi ? 0 : 1 })];
     let matched = 0;
     let modified = 0;
@@ -90,7 +137,8 @@ export class CollectionEngine {
         const next = spec.replacement !== undefined ? applyReplacement(doc, spec.replacement) : applyUpdate(doc, spec.update!, { filter, isInsert: false, now });
         matched++;
         if (next.changed) {
-          putDocument(target!, doc, next.doc);
+          if ('bytes' in next) putEncoded(target!, doc, next.doc, next.bytes);
+          else putDocument(target!, doc, next.doc);
           modified++;
         }
         before = doc;
@@ -100,11 +148,11 @@ export class CollectionEngine {
       }
     }
     if (matched > 0 || !spec.upsert) return { result: { matchedCount: matched, modifiedCount: modified, upsertedCount: 0, before, after } };
-    const seed = upsertSeed(filter);
+    // A replacement takes only `_id` from the filter; an update starts from the filter's equality fields.
     const created =
       spec.replacement !== undefined
-        ? { doc: withId({ ...spec.replacement, ...(seed._id === undefined ? {} : { _id: seed._id }) }) }
-        : applyUpdate(seed, spec.update!, { filter, isInsert: true, now });
+        ? { doc: withId(replacementSeed(spec.replacement, upsertId(filter))) }
+        : applyUpdate(upsertSeed(filter), spec.update!, { filter, isInsert: true, now });
     const doc = withId(created.doc);
     putDocument(this.writable(kv), undefined, doc);
     return { result: { matchedCount: 0, modifiedCount: 0, upsertedCount: 1, upsertedId: doc._id, before: null, after: doc } };
@@ -150,6 +198,10 @@ export class CollectionEngine {
   static returned(result: { before?: Document | null; after?: Document | null }, options: FindOneAndUpdateOptions): Document | null {
     return (options.returnDocument === 'after' ? result.after : result.before) ?? null;
   }
+}
+
+function replacementSeed(replacement: Document, id: unknown): Document {
+  return id === undefined ? { ...replacement } : { ...replacement, _id: id };
 }
 
 export function assertFilter(filter: unknown): asserts filter is Filter {

@@ -7,9 +7,10 @@ import { update as mingoUpdate } from 'mingo';
 import { ObjectId } from 'bson';
 import { MiaRunError } from '../../errors.js';
 import type { Document, Filter, Update } from '../../ports/document-store.js';
-import { cloneDocument, encodeDocument, encodeId } from './codec.js';
+import { cloneDocument, decodeDocument, encodeDocument, encodeId } from './codec.js';
 import { fastUpdate } from './fast-update.js';
 import { isPlainObject } from './key-encoding.js';
+import { validateDocument } from './writes.js';
 
 const OPERATORS = new Set(['$set', '$unset', '$inc', '$mul', '$currentDate', '$push', '$pull', '$addToSet', '$setOnInsert', '$min', '$max', '$rename', '$pop', '$pullAll']);
 
@@ -81,15 +82,32 @@ export function applyUpdate(doc: Document, update: Update, options: { filter: Fi
   return { doc: next, changed };
 }
 
-/** Replaces `doc` by `replacement`, keeping `_id` (a different `_id` in the replacement is an error). */
-export function applyReplacement(doc: Document, replacement: Document): ApplyResult {
+/** A validated replacement encoded once: `doc` shares values with the caller's replacement (do not hand it out). */
+export interface EncodedReplacement {
+  readonly doc: Document;
+  readonly bytes: Buffer;
+}
+
+/**
+ * The document replacing the one whose `_id` is `id`: the replacement's fields with `_id` first (a different
+ * `_id` in the replacement is an error), validated and encoded once, without copying it.
+ */
+export function encodeReplacement(id: unknown, replacement: Document): EncodedReplacement {
   if (!isPlainObject(replacement)) throw new MiaRunError('MR_STORE_INVALID_DOCUMENT', 'Replacement must be an object');
   for (const key of Object.keys(replacement)) {
     if (key.startsWith('$')) throw invalid(`Replacement document must not contain update operators ("${key}")`);
   }
-  const next = cloneDocument({ _id: doc._id, ...replacement, ...(replacement._id === undefined ? { _id: doc._id } : {}) });
-  assertSameId(doc, next);
-  return { doc: next, changed: !encodeDocument(next).equals(encodeDocument(doc)) };
+  const doc = { _id: id, ...replacement, ...(replacement._id === undefined ? { _id: id } : {}) };
+  const bytes = encodeDocument(doc);
+  if (id !== undefined && !encodeId(id).equals(encodeId(doc._id))) throw immutableId();
+  validateDocument(doc);
+  return { doc, bytes };
+}
+
+/** Replaces `doc` by `replacement`, keeping `_id`; `bytes` is the new document, already encoded. */
+export function applyReplacement(doc: Document, replacement: Document): ApplyResult & { readonly bytes: Buffer } {
+  const { bytes } = encodeReplacement(doc._id, replacement);
+  return { doc: decodeDocument(bytes), changed: !bytes.equals(encodeDocument(doc)), bytes };
 }
 
 function immutableId(): MiaRunError {
@@ -111,8 +129,8 @@ function assertNoConflicts(modifier: Record<string, Record<string, unknown>>): v
   }
 }
 
-/** The document an upsert starts from: the filter's equality fields (`{a: 1}`, `{a: {$eq: 1}}`, `$and`). */
-export function upsertSeed(filter: Filter): Document {
+/** The filter's equality fields (`{a: 1}`, `{a: {$eq: 1}}`, inside `$and`). */
+function equalities(filter: Filter): Record<string, unknown> {
   const set: Record<string, unknown> = {};
   const collect = (f: Filter): void => {
     for (const [key, value] of Object.entries(f)) {
@@ -124,12 +142,27 @@ export function upsertSeed(filter: Filter): Document {
     }
   };
   collect(filter);
+  return set;
+}
+
+/** The `_id` an upserted replacement gets from the filter (undefined: a new one). */
+export function upsertId(filter: Filter): unknown {
+  return equalities(filter)._id;
+}
+
+/** The document an upsert starts from: the filter's equality fields (`{a: 1}`, `{a: {$eq: 1}}`, `$and`). */
+export function upsertSeed(filter: Filter): Document {
+  const set = equalities(filter);
   const seed: Document = {};
   if ('_id' in set) {
     seed._id = set._id;
     delete set._id;
   }
-  if (Object.keys(set).length > 0) mingoUpdate(seed, { $set: set } as never, undefined, undefined, { cloneMode: 'deep' });
+  const fields = Object.keys(set);
+  if (fields.length === 0) return seed;
+  // Top-level fields are plain assignments (copied, as mingo's deep clone did); dot paths build nesting.
+  if (fields.some((f) => f.includes('.'))) mingoUpdate(seed, { $set: set } as never, undefined, undefined, { cloneMode: 'deep' });
+  else Object.assign(seed, cloneDocument(set));
   return seed;
 }
 
