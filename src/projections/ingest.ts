@@ -28,8 +28,13 @@ import type { CompiledView } from './single-view/model.js';
 import type { StageEvents } from './topics/index.js';
 import type { IdentifierLocks } from './single-view/identifier-locks.js';
 import { affectedIdentifiers, identifierKey } from './single-view/strategy.js';
+import { prefetchAggregation } from './single-view/prefetch.js';
+import type { PrefetchedRecords } from './single-view/aggregate.js';
 import type { SvOutcome, WriterDeps } from './single-view/writer.js';
 import { createWriteBuffer, type WriteBuffer } from './write-buffer.js';
+import { claim, complete, markReady, record, release, type RecordedEvent } from './journal.js';
+import { failurePolicy } from './single-view/guard.js';
+import { hasEventRecords } from './topics/view-runner.js';
 
 /** Pause state read by running consumers (`operations/control.ts`). */
 export interface PauseState {
@@ -59,6 +64,8 @@ export interface IngestDeps {
    */
   readonly journal?: Collection;
   readonly intentTimeoutMs?: number;
+  /** Wait between tries to claim identifiers another process is computing; default 20 ms. */
+  readonly claimPollMs?: number;
   readonly now?: () => number;
   /** Recomputations run at once per batch; default 16. */
   readonly svConcurrency?: number;
@@ -130,6 +137,14 @@ function sameRoutes(view: CompiledView, change: ProjectionChange): boolean {
   return true;
 }
 
+/** One identifier to recompute in a batch; `jid` is its journal `_id`. */
+interface Work {
+  readonly view: CompiledView;
+  readonly id: Record<string, unknown>;
+  readonly jid: string;
+  readonly source: number | undefined;
+}
+
 interface Item {
   readonly message: ConsumedMessage;
   readonly projection: CompiledProjection;
@@ -151,6 +166,82 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
   const viewByName = new Map<string, CompiledView>();
   for (const p of deps.byTopic.values()) for (const v of deps.viewsOf(p.name)) viewByName.set(v.name, v);
   const viewPaused = (view: string): boolean => deps.pause?.isPaused('view', view) === true;
+
+  const records = deps.bus !== undefined && hasEventRecords(deps.bus) ? deps.bus : undefined;
+  const toRecorded = (topic: string, message: OutgoingMessage): RecordedEvent => {
+    const record = records?.describe(message);
+    return { topic, key: message.key ?? null, value: message.value, ...(message.headers === undefined ? {} : { headers: message.headers as Record<string, string> }), ...(record === undefined ? {} : { record }) };
+  };
+  const fromRecorded = (event: RecordedEvent): OutgoingMessage => {
+    const message: OutgoingMessage = { key: event.key, value: event.value as OutgoingMessage['value'], ...(event.headers === undefined ? {} : { headers: event.headers }) };
+    if (event.record !== undefined) records?.restore(message, event.record);
+    return message;
+  };
+
+  /**
+   * One computation round: claims what it can in the journal, recomputes the claimed identifiers, records
+   * their sv-update events on the entries before the view writes (fast-data.md §5 outbox), flushes, produces
+   * the events recorded by an earlier run first and then the new ones, and completes the entries.
+   * Returns the identifiers another run holds.
+   */
+  const round = async (list: readonly Work[]): Promise<Work[]> => {
+    const journal = deps.journal;
+    const at = now();
+    const claimed = journal === undefined ? undefined : await claim(journal, list.map((w) => ({ id: w.jid, view: w.view.name, identifier: w.id, until: at + 2 * failurePolicy(w.view).timeoutMs })), at);
+    const mine = claimed === undefined ? list : list.filter((w) => claimed.owned.has(w.jid));
+    try {
+      const events = new Map<string, OutgoingMessage[]>();
+      const add = (topic: string, message: OutgoingMessage): void => {
+        const list = events.get(topic);
+        if (list === undefined) events.set(topic, [message]);
+        else list.push(message);
+      };
+      const outbox = new Map<string, RecordedEvent[]>();
+      for (const w of mine) {
+        const prior = claimed?.owned.get(w.jid)?.events ?? [];
+        for (const event of prior) add(event.topic, fromRecorded(event));
+      }
+      const svBuffers = new Map<CompiledView, WriteBuffer>();
+      const written: { view: string; source: number | undefined }[] = [];
+      // One computation per identifier at a time in this process, from the stored read to the flush.
+      const unlock = await deps.svLocks?.acquire(mine.map((w) => w.jid));
+      const ahead = new Map<CompiledView, PrefetchedRecords>();
+      try {
+        const byView = new Map<CompiledView, Record<string, unknown>[]>();
+        for (const w of mine) byView.set(w.view, [...(byView.get(w.view) ?? []), w.id]);
+        for (const [view, ids] of byView) {
+          const b = createWriteBuffer(deps.svDeps(view).collection);
+          svBuffers.set(view, b);
+          await b.prefetch(Object.keys(view.key), ids.map((id) => Object.fromEntries(Object.keys(view.key).map((k) => [k, id[k]]))));
+          // Base and joined records of the whole batch: one query per tree node (single-view/prefetch.ts).
+          ahead.set(view, await prefetchAggregation(view, ids, deps.svDeps(view)));
+        }
+        await pool(mine, deps.svConcurrency ?? 16, async ({ view, id, jid, source }) => {
+          const started = performance.now();
+          const outcome = await deps.recompute(view, id, { ...deps.svDeps(view), collection: svBuffers.get(view)!, prefetched: ahead.get(view) });
+          metrics.observe('sv_compute_seconds', 'Single view recomputation time (read, aggregate, compare)', (performance.now() - started) / 1000, { view: view.name });
+          metrics.count('sv', 'Single view recomputations by view and result', { view: view.name, result: outcome.result });
+          if (outcome.result !== 'noop') written.push({ view: view.name, source });
+          if (outcome.event !== undefined) {
+            add(outcome.event.topic, outcome.event.message);
+            outbox.set(jid, [...(claimed?.owned.get(jid)?.events ?? []), toRecorded(outcome.event.topic, outcome.event.message)]);
+          }
+        });
+        if (journal !== undefined && claimed !== undefined) await record(journal, claimed.token, outbox);
+        for (const b of svBuffers.values()) await b.flush();
+      } finally {
+        unlock?.();
+      }
+      const writtenAt = now();
+      for (const w of written) if (w.source !== undefined) metrics.observe('ingest_to_sv_seconds', 'From the ingestion record timestamp to the single view write', Math.max(0, writtenAt - w.source) / 1000, { view: w.view });
+      if (deps.bus !== undefined) for (const [topic, messages] of events) await deps.bus.publish(topic, messages);
+      if (journal !== undefined && claimed !== undefined) await complete(journal, claimed, mine.map((w) => w.jid));
+    } catch (error) {
+      if (journal !== undefined && claimed !== undefined) await release(journal, claimed).catch(() => undefined);
+      throw error;
+    }
+    return claimed === undefined ? [] : list.filter((w) => !claimed.owned.has(w.jid));
+  };
 
   const parse = async (message: ConsumedMessage): Promise<Item> => {
     const projection = deps.byTopic.get(message.topic);
@@ -292,64 +383,42 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
       const needIntent = deps.viewsOf(change.projection).some((v) => !sameRoutes(v, change));
       await strategise({ ...change, after: null }, timestamp, needIntent ? intentKeys : undefined);
     }
-    const intents = [...affected].flatMap(([view, ids]) => [...ids].filter(([k]) => intentKeys.has(`${view.name}\u0000${k}`)).map(([k, identifier]) => ({ _id: `${view.name}\u0000${k}`, view: view.name, identifier, at: now() })));
-    if (deps.journal !== undefined && intents.length > 0) await deps.journal.bulkWrite(intents.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })));
+    const intents = [...affected].flatMap(([view, ids]) => [...ids].filter(([k]) => intentKeys.has(`${view.name}\u0000${k}`)).map(([k, identifier]) => ({ id: `${view.name}\u0000${k}`, view: view.name, identifier })));
+    if (deps.journal !== undefined) await markReady(deps.journal, intents, now());
     for (const b of buffers.values()) await b.flush();
     await stage?.publish();
     // ...post-images walk it after the writes.
     for (const { change, timestamp } of applied) if (change.after !== null) await strategise({ ...change, before: null }, timestamp);
-    const done = intents.map((i) => i._id);
     if (deps.journal !== undefined) {
+      // Entries left by a failed or crashed run (intents, recorded events, expired claims).
       const overdue = await deps.journal.find({ at: { $lte: now() - (deps.intentTimeoutMs ?? 60_000) } }, { limit: 1000 }).toArray();
       for (const entry of overdue) {
         const view = viewByName.get(String(entry.view));
-        if (view !== undefined && !viewPaused(view.name) && !done.includes(String(entry._id))) {
-          const into = affected.get(view) ?? new Map<string, Record<string, unknown>>();
-          into.set(String(entry._id), entry.identifier as Record<string, unknown>);
-          affected.set(view, into);
-          done.push(String(entry._id));
-        }
+        if (view === undefined || viewPaused(view.name)) continue;
+        const identifier = entry.identifier as Record<string, unknown>;
+        const into = affected.get(view) ?? new Map<string, Record<string, unknown>>();
+        into.set(identifierKey(view, identifier), identifier);
+        affected.set(view, into);
       }
     }
-    // Paused views keep their identifiers in the journal (recomputed on resume); others are recomputed now.
+    // Paused views keep their identifiers ready in the journal (recomputed on resume); others are recomputed now.
     const parked = [...affected].filter(([view]) => viewPaused(view.name));
     if (deps.journal !== undefined && parked.length > 0) {
-      const docs = parked.flatMap(([view, ids]) => [...ids].map(([k, identifier]) => ({ _id: k.startsWith(`${view.name}\u0000`) ? k : `${view.name}\u0000${k}`, view: view.name, identifier, at: now(), paused: true })));
-      await deps.journal.bulkWrite(docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })));
-      const keep = new Set(docs.map((d) => d._id));
-      for (let i = done.length - 1; i >= 0; i--) if (keep.has(done[i]!)) done.splice(i, 1);
+      await markReady(deps.journal, parked.flatMap(([view, ids]) => [...ids].map(([k, identifier]) => ({ id: `${view.name}\u0000${k}`, view: view.name, identifier, extra: { paused: true } }))), now());
     }
     // Views of the messages that did apply are recomputed even when another key failed: the replay of a
     // redelivered message sees its own post-image as pre-image and could no longer reach an old parent.
-    const work = [...affected].filter(([view]) => !viewPaused(view.name)).flatMap(([view, ids]) => [...ids].map(([k, id]) => ({ view, id, source: sourceTime.get(`${view.name}\u0000${k}`) })));
-    const svBuffers = new Map<CompiledView, WriteBuffer>();
-    const events = new Map<string, OutgoingMessage[]>();
-    const written: { view: string; source: number | undefined }[] = [];
-    // One computation per identifier at a time in this process, from the stored read to the flush.
-    const unlock = await deps.svLocks?.acquire(work.map(({ view, id }) => `${view.name}\u0000${identifierKey(view, id)}`));
-    try {
-      for (const [view, ids] of affected) {
-        if (viewPaused(view.name)) continue;
-        const b = createWriteBuffer(deps.svDeps(view).collection);
-        svBuffers.set(view, b);
-        await b.prefetch(Object.keys(view.key), [...ids.values()].map((id) => Object.fromEntries(Object.keys(view.key).map((k) => [k, id[k]]))));
-      }
-      await pool(work, deps.svConcurrency ?? 16, async ({ view, id, source }) => {
-        const started = performance.now();
-        const outcome = await deps.recompute(view, id, { ...deps.svDeps(view), collection: svBuffers.get(view)! });
-        metrics.observe('sv_compute_seconds', 'Single view recomputation time (read, aggregate, compare)', (performance.now() - started) / 1000, { view: view.name });
-        metrics.count('sv', 'Single view recomputations by view and result', { view: view.name, result: outcome.result });
-        if (outcome.result !== 'noop') written.push({ view: view.name, source });
-        if (outcome.event !== undefined) events.set(outcome.event.topic, [...(events.get(outcome.event.topic) ?? []), outcome.event.message]);
-      });
-      for (const b of svBuffers.values()) await b.flush();
-    } finally {
-      unlock?.();
+    let pending: Work[] = [...affected].filter(([view]) => !viewPaused(view.name)).flatMap(([view, ids]) => [...ids].map(([k, id]) => ({ view, id, jid: `${view.name}\u0000${k}`, source: sourceTime.get(`${view.name}\u0000${k}`) })));
+    // One computation per identifier at a time across processes: what another run holds is marked ready
+    // (its run will not complete the entry) and claimed again once that run is done or its claim expired.
+    let marked = false;
+    while (pending.length > 0) {
+      pending = await round(pending);
+      if (pending.length === 0) break;
+      if (!marked && deps.journal !== undefined) await markReady(deps.journal, pending.map((w) => ({ id: w.jid, view: w.view.name, identifier: w.id })), now());
+      marked = true;
+      await sleep(deps.claimPollMs ?? 20, ctx.signal);
     }
-    const writtenAt = now();
-    for (const w of written) if (w.source !== undefined) metrics.observe('ingest_to_sv_seconds', 'From the ingestion record timestamp to the single view write', Math.max(0, writtenAt - w.source) / 1000, { view: w.view });
-    if (deps.bus !== undefined) for (const [topic, messages] of events) await deps.bus.publish(topic, messages);
-    if (deps.journal !== undefined && done.length > 0) await deps.journal.deleteMany({ _id: { $in: done } });
     if (failures.length > 0) throw failures[0];
   };
 }

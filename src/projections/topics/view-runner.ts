@@ -42,9 +42,22 @@ export interface ViewRunnerDeps {
   readonly concurrency?: number;
 }
 
+/**
+ * What the runner remembers about an event it produced (the view change behind it, for sv-update v1 and
+ * chaining), as storable data: the ingestion handler keeps it with the event in the journal outbox and gives
+ * it back when a later run produces the recorded event (fast-data.md §5).
+ */
+export interface EventRecords {
+  describe(message: OutgoingMessage): unknown;
+  restore(message: OutgoingMessage, saved: unknown): void;
+}
+
+/** True when `bus` is the runner's event path (it can describe and restore its events). */
+export const hasEventRecords = (bus: object): bus is EventRecords => typeof (bus as Partial<EventRecords>).describe === 'function' && typeof (bus as Partial<EventRecords>).restore === 'function';
+
 export interface ViewRunner {
   recompute(emitTriggers: boolean): RecomputeFn;
-  readonly bus: Pick<EventBus, 'publish'>;
+  readonly bus: Pick<EventBus, 'publish'> & EventRecords;
   /** Remembers which projection change reached a trigger-published view's identifier (for `change`). */
   noteCause(view: CompiledView, key: string, cause: TriggerCause): void;
   runChanges(changes: readonly ProjectionChange[]): Promise<void>;
@@ -172,7 +185,12 @@ export function createViewRunner(deps: ViewRunnerDeps): ViewRunner {
 
   const noteCause = (view: CompiledView, key: string, cause: TriggerCause): void => remember(causes, `${view.name}\u0000${key}`, cause);
 
-  return { recompute, bus: { publish }, noteCause, runChanges, recomputeAll };
+  const describe = (message: OutgoingMessage): unknown => recorded.get(message);
+  const restore = (message: OutgoingMessage, saved: unknown): void => {
+    if (saved !== undefined && saved !== null) recorded.set(message, saved as Recorded);
+  };
+
+  return { recompute, bus: { publish, describe, restore }, noteCause, runChanges, recomputeAll };
 }
 
 function isSame(a: Document | null, b: Document | null): boolean {
