@@ -117,7 +117,7 @@ export class EmbeddedCollection implements Collection {
 
   async findOneAndUpdate(filter: Filter, update: Update, options: FindOneAndUpdateOptions = {}): Promise<Document | null> {
     assertFilter(filter);
-    const spec = { update, multi: false, upsert: options.upsert === true, ...(options.sort === undefined ? {} : { sort: options.sort }) };
+    const spec = { update, multi: false, upsert: options.upsert === true, documents: true, ...(options.sort === undefined ? {} : { sort: options.sort }) };
     const result = orThrow(await this.runner.write((kv) => this.#engine.update(kv, filter, spec)));
     const doc = CollectionEngine.returned(result, options);
     return doc === null ? null : projector(options.projection)({ doc });

@@ -14,7 +14,7 @@ import type { Kv } from './kv.js';
 import { compileIndex } from './index-entries.js';
 import { encodeKey, isPlainObject, prefixEnd, TAG } from './key-encoding.js';
 import { prepare, search } from './search.js';
-import { applyReplacement, applyUpdate, encodeReplacement, upsertId, upsertSeed, validateUpdate, withId } from './updates.js';
+import { applyReplacement, applyUpdate, encodeReplacement, type ApplyResult, upsertId, upsertSeed, validateUpdate, withId } from './updates.js';
 import { indexedFields, indexedView, putDocument, putEncoded, removeDocument, type WriteTarget } from './writes.js';
 
 export interface EngineContext {
@@ -134,10 +134,10 @@ export class CollectionEngine {
     const target = hits.length > 0 ? this.writable(kv) : undefined;
     for (const { doc } of hits) {
       try {
-        const next = spec.replacement !== undefined ? applyReplacement(doc, spec.replacement) : applyUpdate(doc, spec.update!, { filter, isInsert: false, now });
+        const next: ApplyResult & { bytes?: Buffer } = spec.replacement !== undefined ? applyReplacement(doc, spec.replacement) : applyUpdate(doc, spec.update!, { filter, isInsert: false, now });
         matched++;
         if (next.changed) {
-          if ('bytes' in next) putEncoded(target!, doc, next.doc, next.bytes);
+          if (next.bytes !== undefined) putEncoded(target!, doc, next.doc, next.bytes);
           else putDocument(target!, doc, next.doc);
           modified++;
         }

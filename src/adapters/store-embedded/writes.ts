@@ -7,7 +7,7 @@
 import { MiaRunError } from '../../errors.js';
 import type { Document } from '../../ports/document-store.js';
 import type { CollectionMeta } from './catalog.js';
-import { decodeDocument, docKey, encodeDocument, encodeId } from './codec.js';
+import { decodeDocument, decodeFields, docKey, encodeDocument, encodeId } from './codec.js';
 import { compileIndex, indexEntries, type IndexEntry } from './index-entries.js';
 import { isPlainObject } from './key-encoding.js';
 import type { Kv } from './kv.js';
@@ -67,8 +67,15 @@ function entriesOf(meta: CollectionMeta, doc: Document | undefined, encodedId: B
 export function putDocument(target: WriteTarget, before: Document | undefined, after: Document): void {
   validateDocument(after);
   const encodedId = encodeId(after._id);
+  putEncoded(target, before, after, encodeDocument(after), encodedId);
+}
+
+/**
+ * `putDocument` for a document the caller validated and encoded (`bytes`). `before` and `after` are only read
+ * for their `_id` and indexed fields, so they may be partial views (`indexedView`) of the stored documents.
+ */
+export function putEncoded(target: WriteTarget, before: Document | undefined, after: Document, bytes: Buffer, encodedId: Buffer = encodeId(after._id)): void {
   const key = docKey(target.meta.id, encodedId);
-  const bytes = encodeDocument(after);
   if (before === undefined) {
     const existing = target.kv.get(key);
     if (existing !== undefined) {
@@ -94,6 +101,28 @@ export function putDocument(target: WriteTarget, before: Document | undefined, a
   for (const [hex, e] of old) if (!next.has(hex)) target.kv.remove(e.entry.key);
   for (const [hex, e] of next) if (!old.has(hex)) target.kv.put(e.entry.key, encodedId);
   target.kv.put(key, bytes);
+}
+
+const indexedRoots = new WeakMap<CollectionMeta, ReadonlySet<string> | null>();
+
+/**
+ * The top-level fields that index entries and TTL expiry of the collection read (with `_id`), or null when a
+ * partial index filter may read any field.
+ */
+export function indexedFields(meta: CollectionMeta): ReadonlySet<string> | null {
+  let names = indexedRoots.get(meta);
+  if (names === undefined) {
+    const roots = new Set(['_id']);
+    for (const m of meta.indexes) for (const field of Object.keys(m.spec.key)) roots.add(field.split('.')[0]!);
+    names = meta.indexes.some((m) => m.spec.partialFilterExpression !== undefined) ? null : roots;
+    indexedRoots.set(meta, names);
+  }
+  return names;
+}
+
+/** What index maintenance reads of stored `bytes`: the fields `names` (the whole document when null). */
+export function indexedView(bytes: Uint8Array, names: ReadonlySet<string> | null): Document {
+  return (names === null ? undefined : decodeFields(bytes, names)) ?? decodeDocument(bytes);
 }
 
 /** Removes a document and its index entries. */
