@@ -6,9 +6,9 @@
  */
 import { MiaRunError } from '../../errors.js';
 import type { Document } from '../../ports/document-store.js';
-import type { CollectionMeta } from './catalog.js';
+import type { CollectionMeta, IndexMeta } from './catalog.js';
 import { decodeDocument, decodeFields, docKey, encodeDocument, encodeId } from './codec.js';
-import { compileIndex, indexEntries, type IndexEntry } from './index-entries.js';
+import { compileIndex, indexEntries, type CompiledIndex, type IndexEntry } from './index-entries.js';
 import { isPlainObject } from './key-encoding.js';
 import type { Kv } from './kv.js';
 
@@ -48,10 +48,29 @@ export function validateDocument(doc: Document): void {
   }
 }
 
-function entriesOf(meta: CollectionMeta, doc: Document | undefined, encodedId: Buffer): Map<string, { entry: IndexEntry; index: string; fields: readonly string[]; unique: boolean }> {
+/** True when `index` certainly holds the same entries for both documents: the same primitives at plain fields. */
+function sameEntries(index: CompiledIndex, a: Document, b: Document): boolean {
+  if (!index.plain || index.partial !== undefined) return false;
+  for (const field of index.fields) {
+    const x = a[field] ?? null;
+    const y = b[field] ?? null;
+    if (x === y && (x === null || typeof x !== 'object')) continue;
+    if (x instanceof Date && y instanceof Date && x.getTime() === y.getTime()) continue;
+    return false;
+  }
+  return true;
+}
+
+function entriesOf(
+  meta: CollectionMeta,
+  doc: Document | undefined,
+  encodedId: Buffer,
+  unchanged?: ReadonlySet<IndexMeta>,
+): Map<string, { entry: IndexEntry; index: string; fields: readonly string[]; unique: boolean }> {
   const out = new Map<string, { entry: IndexEntry; index: string; fields: readonly string[]; unique: boolean }>();
   if (doc === undefined) return out;
   for (const m of meta.indexes) {
+    if (unchanged?.has(m) === true) continue;
     const index = compileIndex(m);
     for (const entry of indexEntries(index, doc, encodedId)) {
       out.set(entry.key.toString('hex'), { entry, index: index.name, fields: index.fields, unique: index.unique });
@@ -84,8 +103,10 @@ export function putEncoded(target: WriteTarget, before: Document | undefined, af
       removeDocument(target, other);
     }
   }
-  const old = entriesOf(target.meta, before, encodedId);
-  const next = entriesOf(target.meta, after, encodedId);
+  // Indexes whose fields keep the same values need no entries computed, checked or rewritten.
+  const unchanged = before === undefined ? undefined : new Set(target.meta.indexes.filter((m) => sameEntries(compileIndex(m), before, after)));
+  const old = entriesOf(target.meta, before, encodedId, unchanged);
+  const next = entriesOf(target.meta, after, encodedId, unchanged);
   for (const [hex, e] of next) {
     if (!e.unique || old.has(hex)) continue;
     const holder = target.kv.get(e.entry.key);

@@ -93,3 +93,17 @@ test('bulkWrite replacements by id and version count matches and modifications',
   assert.deepEqual((await sagas.find({ state: 'SHIPPED' }).toArray()).map((d) => d._id), ['s1']);
   assert.equal((await sagas.findOne({ _id: 's2' }))?.state, 'DONE');
 });
+
+test('index entries stay right when indexed values are kept, changed to equal dates, or emptied', async () => {
+  await sagas.ensureIndexes([{ name: 'due', key: { due: 1 } }]);
+  await sagas.insertOne({ _id: 't1', sagaId: 'T', state: 'WAIT', version: 1, due: new Date(1000) });
+  await sagas.replaceOne({ _id: 't1', version: 1 }, { sagaId: 'T', state: 'WAIT', version: 2, due: new Date(1000) });
+  assert.deepEqual((await sagas.find({ due: new Date(1000) }).toArray()).map((d) => d._id), ['t1']);
+  await sagas.replaceOne({ _id: 't1', version: 2 }, { sagaId: 'T', state: 'WAIT', version: 3, due: new Date(2000) });
+  assert.deepEqual(await sagas.find({ due: new Date(1000) }).toArray(), []);
+  assert.deepEqual((await sagas.find({ due: { $gte: new Date(2000) } }).toArray()).map((d) => d._id), ['t1']);
+  await sagas.replaceOne({ _id: 't1', version: 3 }, { sagaId: 'T', version: 4 });
+  assert.deepEqual(await sagas.find({ due: { $gte: new Date(0) } }).toArray(), []);
+  assert.deepEqual(await sagas.find({ state: 'WAIT' }).toArray(), []);
+  assert.deepEqual((await sagas.find({ sagaId: 'T' }).toArray()).map((d) => d.version), [4]);
+});
