@@ -5,7 +5,7 @@
 //    upserted by ID with one bulkWrite of replaceOne per batch (no casts, no stale guard, no metadata);
 // 3. single views: customers + orders with a 1:N view (customer → orders); orders moving between customers
 //    recompute two views each; reported as single-view recomputations/s (from the capability's metrics).
-// Usage: node --import tsx bench/fastdata.ts [--messages 20000] [--customers 2000] [--moves 4000]
+// Usage: node --import tsx bench/fastdata.ts [--messages 20000] [--customers 2000] [--moves 4000] [--phase ingest|sv]
 // Targets (fast-data.md §9): ≥ 20,000 msg/s ingestion, ≥ 5,000 SV/s. Mia: ~10k msg/min per replica, ~1k SV/min.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,6 +28,9 @@ const MESSAGES = numberArg('messages', 20000);
 const CUSTOMERS = numberArg('customers', 2000);
 const MOVES = numberArg('moves', 4000);
 const PARTITIONS = 6;
+const phaseAt = process.argv.indexOf('--phase');
+/** Only one phase (`ingest` or `sv`, for profiling); both by default. */
+const PHASE = phaseAt > 0 ? process.argv[phaseAt + 1] : undefined;
 
 const field = (name: string, source: string, cast?: string) => ({ name, source, ...(cast ? { cast } : {}) });
 const fastData = (views: boolean): FastDataConfig => ({
@@ -148,21 +151,25 @@ async function run(views: boolean, messages: Record<string, OutgoingMessage[]>, 
 
 console.log(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
 const half = Math.floor(MESSAGES / 2);
-const ingest = await run(false, {
-  customers: Array.from({ length: half }, (_, i) => customer(i % (half / 2), i < half / 2 ? 'c' : 'u')),
-  orders: Array.from({ length: MESSAGES - half }, (_, i) => order(i % (half / 2), i % 1000, i < half / 2 ? 'c' : 'u')),
-});
 const perCpu = (n: number, cpu: number | undefined): string => `${Math.round(n / (cpu ?? NaN))}/CPU-s`;
-console.log(`ingestion: ${MESSAGES} Debezium messages in ${ingest.seconds.toFixed(2)} s = ${Math.round(MESSAGES / ingest.seconds)} msg/s (${perCpu(MESSAGES, ingest.cpu)})`);
-console.log(`baseline (raw consume + bulk replaceOne upsert per batch): ${Math.round(MESSAGES / ingest.baseline!)} msg/s (${perCpu(MESSAGES, ingest.baselineCpu)}); projections/baseline = ${(ingest.baseline! / ingest.seconds).toFixed(2)} (per CPU-s: ${(ingest.baselineCpu! / ingest.cpu).toFixed(2)})`);
-const ordersPerCustomer = 3;
-const sv = await run(
-  true,
-  {
-    customers: Array.from({ length: CUSTOMERS }, (_, i) => customer(i, 'r')),
-    orders: Array.from({ length: CUSTOMERS * ordersPerCustomer }, (_, i) => order(i, i % CUSTOMERS, 'r')),
-  },
-  { orders: Array.from({ length: MOVES }, (_, i) => order(i % (CUSTOMERS * ordersPerCustomer), (i * 7 + 1) % CUSTOMERS, 'u')) },
-);
-console.log(`single views, initial load: ${CUSTOMERS} customers + ${CUSTOMERS * ordersPerCustomer} orders in ${sv.seconds.toFixed(2)} s, ${sv.sv} SV recomputations = ${Math.round(sv.sv / sv.seconds)} SV/s (${perCpu(sv.sv, sv.cpu)})`);
-console.log(`single views, ${MOVES} FK moves: ${sv.laterSeconds!.toFixed(2)} s, ${sv.laterSv} SV recomputations = ${Math.round(sv.laterSv! / sv.laterSeconds!)} SV/s (${Math.round(MOVES / sv.laterSeconds!)} msg/s; ${perCpu(sv.laterSv!, sv.laterCpu)})`);
+if (PHASE !== 'sv') {
+  const ingest = await run(false, {
+    customers: Array.from({ length: half }, (_, i) => customer(i % (half / 2), i < half / 2 ? 'c' : 'u')),
+    orders: Array.from({ length: MESSAGES - half }, (_, i) => order(i % (half / 2), i % 1000, i < half / 2 ? 'c' : 'u')),
+  });
+  console.log(`ingestion: ${MESSAGES} Debezium messages in ${ingest.seconds.toFixed(2)} s = ${Math.round(MESSAGES / ingest.seconds)} msg/s (${perCpu(MESSAGES, ingest.cpu)})`);
+  console.log(`baseline (raw consume + bulk replaceOne upsert per batch): ${Math.round(MESSAGES / ingest.baseline!)} msg/s (${perCpu(MESSAGES, ingest.baselineCpu)}); projections/baseline = ${(ingest.baseline! / ingest.seconds).toFixed(2)} (per CPU-s: ${(ingest.baselineCpu! / ingest.cpu).toFixed(2)})`);
+}
+if (PHASE !== 'ingest') {
+  const ordersPerCustomer = 3;
+  const sv = await run(
+    true,
+    {
+      customers: Array.from({ length: CUSTOMERS }, (_, i) => customer(i, 'r')),
+      orders: Array.from({ length: CUSTOMERS * ordersPerCustomer }, (_, i) => order(i, i % CUSTOMERS, 'r')),
+    },
+    { orders: Array.from({ length: MOVES }, (_, i) => order(i % (CUSTOMERS * ordersPerCustomer), (i * 7 + 1) % CUSTOMERS, 'u')) },
+  );
+  console.log(`single views, initial load: ${CUSTOMERS} customers + ${CUSTOMERS * ordersPerCustomer} orders in ${sv.seconds.toFixed(2)} s, ${sv.sv} SV recomputations = ${Math.round(sv.sv / sv.seconds)} SV/s (${perCpu(sv.sv, sv.cpu)})`);
+  console.log(`single views, ${MOVES} FK moves: ${sv.laterSeconds!.toFixed(2)} s, ${sv.laterSv} SV recomputations = ${Math.round(sv.laterSv! / sv.laterSeconds!)} SV/s (${Math.round(MOVES / sv.laterSeconds!)} msg/s; ${perCpu(sv.laterSv!, sv.laterCpu)})`);
+}

@@ -113,6 +113,9 @@ export function expiryTest(indexes: readonly IndexSpec[]): ((doc: Document, now:
     });
 }
 
+/** `{ field: null }` on an array value: MongoDB matches when an element is null. */
+const nullInArray = (values: readonly unknown[]): boolean => values.some((v) => v === null || v === undefined);
+
 const SIMPLE_OPS = new Set(['$eq', '$gt', '$gte', '$lt', '$lte', '$in']);
 
 const encoded = encodeValue;
@@ -128,7 +131,21 @@ const simpleScalar = (v: unknown): boolean =>
 export function compileSimple(filter: Filter): ((doc: Document) => boolean) | undefined {
   const tests: ((doc: Document) => boolean)[] = [];
   for (const [field, cond] of Object.entries(filter)) {
+    if (field === '$or' && Array.isArray(cond) && cond.length > 0) {
+      // `$or` of simple branches (the journal's claim: missing, null or expired `claimUntil`).
+      const branches = cond.map((branch) => (isPlainObject(branch) && Object.keys(branch).length > 0 ? compileSimple(branch) : undefined));
+      if (branches.some((b) => b === undefined)) return undefined;
+      tests.push((doc) => branches.some((b) => b!(doc)));
+      continue;
+    }
     if (field.startsWith('$') || field.includes('.')) return undefined;
+    if (cond === null || (isPlainObject(cond) && Object.keys(cond).length === 1 && (cond.$eq === null || typeof cond.$exists === 'boolean'))) {
+      // Null equality (null, missing, or an array holding null) and `$exists` on a top-level field.
+      const exists = isPlainObject(cond) && typeof cond.$exists === 'boolean' ? cond.$exists : undefined;
+      if (exists === undefined) tests.push((doc) => (Array.isArray(doc[field]) ? nullInArray(doc[field] as unknown[]) : doc[field] === null || doc[field] === undefined));
+      else tests.push((doc) => (doc[field] !== undefined) === exists);
+      continue;
+    }
     const ops: [string, unknown][] = isPlainObject(cond) ? Object.entries(cond) : [['$eq', cond]];
     if (ops.length === 0) return undefined;
     for (const [op, operand] of ops) {
@@ -136,6 +153,16 @@ export function compileSimple(filter: Filter): ((doc: Document) => boolean) | un
       const operands = op === '$in' ? operand : [operand];
       if (!Array.isArray(operands) || operands.length === 0 || !operands.every(simpleScalar)) return undefined;
       const keys = operands.map(encoded);
+      if (op === '$in' || op === '$eq') {
+        // Equality: same encoded key (same type tag and value), looked up instead of compared one by one.
+        const set = new Set(keys.map((k) => k.toString('latin1')));
+        tests.push((doc) => {
+          const value = doc[field];
+          if (!Array.isArray(value)) return set.has(encoded(value).toString('latin1'));
+          return value.some((v) => set.has(encoded(v).toString('latin1')));
+        });
+        continue;
+      }
       const cmp = (v: unknown): number[] => {
         const k = encoded(v);
         return keys.map((key) => (k[0] !== key[0] ? NaN : Buffer.compare(k, key)));

@@ -31,10 +31,23 @@ export interface AggregationContext {
 /** A custom aggregation function (`fastData.functions`), sync or async. */
 export type AggregationFn = (ctx: AggregationContext) => unknown;
 
+/**
+ * Records read ahead for a batch of identifiers (`prefetch.ts`); undefined answers mean "not read ahead,
+ * query the store".
+ */
+export interface PrefetchedRecords {
+  /** The base record of an identifier in an accepted state (null: none). */
+  base(identifier: Readonly<Record<string, unknown>>): Document | null | undefined;
+  /** The joined records of `parent` for `node`, in the node's order (already limited to one for 1:1). */
+  joined(node: TreeNode, parent: Document): readonly Document[] | undefined;
+}
+
 export interface AggregateDeps {
   readonly projection: (name: string) => ProjectionHandle;
   readonly functions: ReadonlyMap<string, AggregationFn>;
   readonly logger: Logger;
+  /** Records of the current batch read ahead (`prefetchAggregation`). */
+  readonly prefetched?: PrefetchedRecords;
 }
 
 interface Frame {
@@ -100,12 +113,19 @@ async function buildFields(fields: Readonly<Record<string, FieldSpec>>, node: Tr
   return out;
 }
 
-async function buildJoin(child: TreeNode, parent: TreeNode, frame: Frame, view: CompiledView, deps: AggregateDeps): Promise<unknown> {
+async function joined(child: TreeNode, parent: TreeNode, frame: Frame, view: CompiledView, deps: AggregateDeps): Promise<readonly Document[]> {
+  const ahead = deps.prefetched?.joined(child, frame.record);
+  if (ahead !== undefined) return ahead;
   const filter = child.relation === undefined ? undefined : linkFilter(child.relation, parent.projection, frame.record);
-  if (filter === undefined) return child.many ? [] : null;
+  if (filter === undefined) return [];
   const handle = deps.projection(child.projection);
   const sort = child.sort ?? Object.fromEntries(handle.primaryKey.map((k) => [k, 1 as const]));
-  const found = await handle.collection.find({ ...filter, __STATE__: { $in: view.onStates } }, { sort, ...(child.many ? {} : { limit: 1 }) }).toArray();
+  return handle.collection.find({ ...filter, __STATE__: { $in: view.onStates } }, { sort, ...(child.many ? {} : { limit: 1 }) }).toArray();
+}
+
+async function buildJoin(child: TreeNode, parent: TreeNode, frame: Frame, view: CompiledView, deps: AggregateDeps): Promise<unknown> {
+  const found = await joined(child, parent, frame, view, deps);
+  if (found.length === 0) return child.many ? [] : null;
   const built = await Promise.all(
     found.map(async (record) => {
       const scoped = new Map(frame.deps).set(child.projection, record);
@@ -118,6 +138,8 @@ async function buildJoin(child: TreeNode, parent: TreeNode, frame: Frame, view: 
 
 /** The base record of an identifier in an accepted state, or null. */
 export async function findBase(view: CompiledView, identifier: Readonly<Record<string, unknown>>, deps: AggregateDeps): Promise<Document | null> {
+  const ahead = deps.prefetched?.base(identifier);
+  if (ahead !== undefined) return ahead;
   const filter: Record<string, unknown> = { __STATE__: { $in: view.onStates } };
   for (const [svField, baseField] of Object.entries(view.key)) filter[baseField] = identifier[svField];
   return deps.projection(view.base).collection.findOne(filter);

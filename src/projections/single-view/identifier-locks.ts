@@ -14,26 +14,24 @@ export interface IdentifierLocks {
 
 /** Creates the lock table of one process. */
 export function createIdentifierLocks(): IdentifierLocks {
-  // key -> the tail of its queue: resolves when the current holder releases.
-  const tails = new Map<string, Promise<void>>();
-  const lockOne = async (key: string): Promise<() => void> => {
-    const previous = tails.get(key);
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    tails.set(key, mine);
-    if (previous !== undefined) await previous;
-    return () => {
-      if (tails.get(key) === mine) tails.delete(key);
-      release();
-    };
-  };
+  // key -> the release promise of its current holder.
+  const held = new Map<string, Promise<void>>();
   return {
     async acquire(keys) {
       const sorted = [...new Set(keys)].sort();
-      const releases: (() => void)[] = [];
-      for (const key of sorted) releases.push(await lockOne(key));
+      const mine: string[] = [];
+      let release!: () => void;
+      // One promise for the whole set (released together): a free key costs a map entry, not an await.
+      const done = new Promise<void>((resolve) => (release = resolve));
+      for (const key of sorted) {
+        // A key held by another computation is waited for (again if someone else took it first) before the next one is taken.
+        for (let holder = held.get(key); holder !== undefined; holder = held.get(key)) await holder;
+        held.set(key, done);
+        mine.push(key);
+      }
       return () => {
-        for (const release of releases.splice(0)) release();
+        for (const key of mine.splice(0)) if (held.get(key) === done) held.delete(key);
+        release();
       };
     },
   };

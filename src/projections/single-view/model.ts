@@ -177,7 +177,8 @@ export function getPath(record: Readonly<Record<string, unknown>>, path: string)
 }
 
 const whereCache = new WeakMap<object, Query>();
-function matchesWhere(where: Readonly<Record<string, unknown>>, record: Readonly<Record<string, unknown>>): boolean {
+/** True when `record` matches a relation side's `where` (a MongoDB filter, compiled once). */
+export function matchesWhere(where: Readonly<Record<string, unknown>>, record: Readonly<Record<string, unknown>>): boolean {
   let query = whereCache.get(where);
   if (query === undefined) whereCache.set(where, (query = new Query(where as Record<string, unknown>)));
   return query.test(record as Record<string, unknown>);
