@@ -12,6 +12,7 @@ import type { CompiledView } from '../single-view/model.js';
 import { identifierKey } from '../single-view/strategy.js';
 import type { SvOutcome, WriterDeps } from '../single-view/writer.js';
 import { createWriteBuffer, type WriteBuffer } from '../write-buffer.js';
+import { prefetchAggregation } from '../single-view/prefetch.js';
 
 export interface RefreshDeps {
   readonly view: CompiledView;
@@ -53,9 +54,11 @@ export async function recomputeAll(deps: RefreshDeps, identifiers: readonly Reco
   const results: Record<string, number> = {};
   const buffer: WriteBuffer = createWriteBuffer(deps.writer.collection);
   await buffer.prefetch(Object.keys(deps.view.key), identifiers.map((id) => Object.fromEntries(Object.keys(deps.view.key).map((k) => [k, id[k]]))));
+  // Base and joined records of the whole chunk, one query per tree node (single-view/prefetch.ts).
+  const prefetched = await prefetchAggregation(deps.view, identifiers, deps.writer);
   const events = new Map<string, OutgoingMessage[]>();
   for (const id of identifiers) {
-    const outcome = await deps.recompute(deps.view, id, { ...deps.writer, collection: buffer });
+    const outcome = await deps.recompute(deps.view, id, { ...deps.writer, collection: buffer, prefetched });
     results[outcome.result] = (results[outcome.result] ?? 0) + 1;
     deps.metrics?.count('sv', 'Single view recomputations by view and result', { view: deps.view.name, result: outcome.result });
     if (outcome.event !== undefined) events.set(outcome.event.topic, [...(events.get(outcome.event.topic) ?? []), outcome.event.message]);
