@@ -15,7 +15,7 @@ import { compileIndex } from './index-entries.js';
 import { encodeKey, isPlainObject, prefixEnd, TAG } from './key-encoding.js';
 import { prepare, search } from './search.js';
 import { applyReplacement, applyUpdate, encodeReplacement, type ApplyResult, upsertId, upsertSeed, validateUpdate, withId } from './updates.js';
-import { indexedFields, indexedView, putDocument, putEncoded, removeDocument, type WriteTarget } from './writes.js';
+import { indexedFields, indexedViewOf, putDocument, putEncoded, removeDocument, type WriteTarget } from './writes.js';
 
 export interface EngineContext {
   readonly catalog: Catalog;
@@ -111,7 +111,7 @@ export class CollectionEngine {
     if (prepare(meta).expired?.(view, now) === true) return null;
     const next = encodeReplacement(view._id, replacement);
     const changed = !next.bytes.equals(raw);
-    if (changed) putEncoded(this.target(kv, meta), view, indexedView(next.bytes, indexed), next.bytes, encodedId);
+    if (changed) putEncoded(this.target(kv, meta), view, indexedViewOf(next.doc, next.bytes, indexed), next.bytes, encodedId);
     return { result: { matchedCount: 1, modifiedCount: changed ? 1 : 0, upsertedCount: 0 } };
   }
 

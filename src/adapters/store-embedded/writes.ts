@@ -4,6 +4,7 @@
  * transaction's own view before anything is written, so they hold atomically even with concurrent writers
  * and other processes (lmdb serialises write transactions).
  */
+import { ObjectId } from 'bson';
 import { MiaRunError } from '../../errors.js';
 import type { Document } from '../../ports/document-store.js';
 import type { CollectionMeta, IndexMeta } from './catalog.js';
@@ -144,6 +145,34 @@ export function indexedFields(meta: CollectionMeta): ReadonlySet<string> | null 
 /** What index maintenance reads of stored `bytes`: the fields `names` (the whole document when null). */
 export function indexedView(bytes: Uint8Array, names: ReadonlySet<string> | null): Document {
   return (names === null ? undefined : decodeFields(bytes, names)) ?? decodeDocument(bytes);
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** A value that reads back from BSON as the same value (so its index entries are the same). */
+function storedAsIs(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string': return !SURROGATE.test(value); // a lone surrogate would read back as U+FFFD
+    case 'number': case 'boolean': return true;
+    case 'object': return value === null || value instanceof ObjectId || (value instanceof Date && Number.isFinite(value.getTime()));
+    default: return false;
+  }
+}
+
+/**
+ * `indexedView` of a document about to be stored as `bytes`, taken from `doc` itself when every field read
+ * holds a value BSON stores as is (strings, numbers, booleans, null, dates, ObjectIds): no decoding then.
+ */
+export function indexedViewOf(doc: Document, bytes: Uint8Array, names: ReadonlySet<string> | null): Document {
+  if (names === null) return decodeDocument(bytes);
+  const view: Document = {};
+  for (const name of names) {
+    if (!Object.hasOwn(doc, name)) continue;
+    const value = doc[name];
+    if (!storedAsIs(value)) return indexedView(bytes, names);
+    view[name] = value;
+  }
+  return view;
 }
 
 /** Removes a document and its index entries. */
