@@ -18,6 +18,7 @@ import { loadHook, loadHooks } from './hooks.js';
 import { projectionIndexes, viewIndexes } from './indexes.js';
 import { createDeadLetters } from './dead-letters.js';
 import { createIngestHandler } from './ingest.js';
+import { PARKED_COLLECTION, createParking, startParkingWorker } from './parking.js';
 import { createKeyHolds } from './key-holds.js';
 import { createFastDataOperations, JOURNAL_COLLECTION, type FastDataOperations } from './operations/index.js';
 import { adminRoutes } from './operations/admin-routes.js';
@@ -96,6 +97,7 @@ export function createProjections(ctx: CapabilityContext): Capability {
   for (const view of views) for (const p of view.paths.keys()) viewsByProjection.set(p, [...(viewsByProjection.get(p) ?? []), view]);
 
   const subscriptions: Subscription[] = [];
+  const parkingWorkers: { stop(): Promise<void> }[] = [];
   let retryWorker: RetryWorker | undefined;
   const svLocks = createIdentifierLocks();
   const stats: MappingStats = {
@@ -200,8 +202,10 @@ export function createProjections(ctx: CapabilityContext): Capability {
           sleep: (ms, signal) => ctx.clock.sleep(ms, signal),
           pause: live.pause,
           holds: createKeyHolds(storeOf(undefined, 'fast data control').collection(CONTROL_COLLECTION), () => ctx.clock.now()),
+          parking: createParking(storeOf(undefined, 'parked ingestion keys').collection(PARKED_COLLECTION), { now: () => ctx.clock.now(), delayMs: 5000 }),
           bulk: live.bulk,
         });
+        parkingWorkers.push(startParkingWorker(ctx.clock, 1000, handler.runParked, ctx.logger.child({ sor: sorName, component: 'parked-keys' })));
         const topics = [...new Set(mine.map((p) => p.topic))];
         const subscription = await bus.subscribe({ group: sorGroup(ctx.config.name, sorName), topics, fromBeginning: true, handler, maxBatchSize: INGEST_BATCH, deadLetter: { attempts: INGEST_ATTEMPTS } });
         sorSubscriptions.set(sorName, subscription);
@@ -224,6 +228,7 @@ export function createProjections(ctx: CapabilityContext): Capability {
       live?.stop();
       operations = undefined;
       await Promise.all(subscriptions.splice(0).map((s) => s.stop()));
+      await Promise.all(parkingWorkers.splice(0).map((w) => w.stop()));
       await retryWorker?.stop();
     },
     async health() {

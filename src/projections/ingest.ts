@@ -5,18 +5,22 @@
  * 2. messages are applied by key (one key in order, keys concurrently) with the stale guard; bursts on one
  *    key coalesce in the write buffer (one write per key per batch);
  * 3. identifiers reached from pre-images whose routes may change are recorded in the trigger journal, the
- *    projection writes are flushed, then every affected single view is recomputed once and written in one
- *    `bulkWrite` per view, and sv-update events follow;
+ *    projection writes are flushed, then every affected single view identifier is claimed in the journal
+ *    (`journal.ts`: one computation per identifier across processes), recomputed once and written in one
+ *    `bulkWrite` per view, with its sv-update events recorded on the journal entry before the write and
+ *    produced after it (the outbox);
  * only then does the batch resolve, so the bus commits offsets after the effects. Poison messages go to the
  * projection's dead-letter topic (`dead-letters.ts`) and the partition keeps flowing; a retriable failure
- * fails the batch (the bus retries message by message) and is dead-lettered once its tries are exhausted.
+ * parks its key (`parking.ts`; without parking it fails the batch and the bus retries it) and is
+ * dead-lettered once its tries are exhausted.
  * Paused projections hold their partitions; paused views keep their identifiers in the journal (§7).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { FastDataPosition } from '../config/sections/fast-data.js';
 import type { Collection } from '../ports/document-store.js';
 import { MiaRunError, isMiaRunError } from '../errors.js';
-import type { BatchHandler, ConsumedMessage, EventBus, OutgoingMessage } from '../ports/event-bus.js';
+import type { BatchHandler, ConsumedMessage, EventBus, HandlerContext as BatchContext, MessageBatch as Batch, OutgoingMessage } from '../ports/event-bus.js';
+import type { Parking, ParkedKey } from './parking.js';
 import type { Logger } from '../ports/logger.js';
 import type { MetricEmitter } from '../ports/telemetry.js';
 import { applyChange, targetKeys, type ApplyDeps, type Position, type ProjectionChange } from './apply.js';
@@ -57,10 +61,11 @@ export interface IngestDeps {
   readonly metrics: MetricEmitter;
   readonly logger: Logger;
   /**
-   * Trigger journal (fast-data.md §4, minimal form): identifiers reached from pre-images are recorded here
-   * before the batch's projection writes and removed after their views are written, so a crash or failure
-   * in between cannot lose the old parent of a moved foreign key. Entries older than `intentTimeoutMs`
-   * (default 60 s) left by a failed or crashed run are recomputed by the next batch.
+   * Trigger journal (fast-data.md §4): identifiers reached from pre-images are marked ready here before the
+   * batch's projection writes, so a crash or failure in between cannot lose the old parent of a moved
+   * foreign key; every recomputed identifier is claimed here and its sv-update events recorded (`journal.ts`).
+   * Entries older than `intentTimeoutMs` (default 60 s) left by a failed or crashed run are recomputed by the
+   * next batch.
    */
   readonly journal?: Collection;
   readonly intentTimeoutMs?: number;
@@ -78,6 +83,13 @@ export interface IngestDeps {
   readonly pause?: PauseState;
   /** Held keys of projections with `deadLetter.mode: holdKey` (`key-holds.ts`). */
   readonly holds?: KeyHolds;
+  /**
+   * Per-key parking (fast-data.md §6; needs `deadLetter`): a retriable failure parks its key instead of
+   * failing the batch; `runParked` retries due keys, `attempts` tries in all, then dead-letters.
+   */
+  readonly parking?: Parking;
+  /** More parked keys than this in one partition pauses it (default 1,000). */
+  readonly maxParkedKeys?: number;
   /** Waits between pause checks (the Clock's `sleep`); default 250 ms steps. */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /**
@@ -152,8 +164,17 @@ interface Item {
   readonly error?: unknown;
 }
 
+/** A retry of a parked key; `again` is set when it parks again (from `index` on, after `attempts` tries). */
+interface Replay {
+  readonly entry: ParkedKey;
+  again?: { index: number; attempts: number; lastError: string };
+}
+
+/** The batch handler, plus the retry of due parked keys (called by the parking worker on the Clock). */
+export type IngestHandler = BatchHandler & { readonly runParked: () => Promise<number> };
+
 /** Builds the batch handler of one system of record. */
-export function createIngestHandler(deps: IngestDeps): BatchHandler {
+export function createIngestHandler(deps: IngestDeps): IngestHandler {
   const { metrics, logger } = deps;
   const now = deps.now ?? Date.now;
   const attempts = deps.attempts ?? 5;
@@ -234,7 +255,14 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
       }
       const writtenAt = now();
       for (const w of written) if (w.source !== undefined) metrics.observe('ingest_to_sv_seconds', 'From the ingestion record timestamp to the single view write', Math.max(0, writtenAt - w.source) / 1000, { view: w.view });
-      if (deps.bus !== undefined) for (const [topic, messages] of events) await deps.bus.publish(topic, messages);
+      try {
+        if (deps.bus !== undefined) for (const [topic, messages] of events) await deps.bus.publish(topic, messages);
+      } catch (error) {
+        // The events stay recorded on their journal entries and are produced by the next run (§5).
+        const reason = error instanceof Error ? error.message : String(error);
+        for (const w of mine) if (outbox.has(w.jid) || (claimed?.owned.get(w.jid)?.events.length ?? 0) > 0) await deps.svDeps(w.view).errors?.record(w.view.name, w.id, 'ERROR_SEND_SVC_EVENT', reason).catch(() => undefined);
+        throw error;
+      }
       if (journal !== undefined && claimed !== undefined) await complete(journal, claimed, mine.map((w) => w.jid));
     } catch (error) {
       if (journal !== undefined && claimed !== undefined) await release(journal, claimed).catch(() => undefined);
@@ -254,11 +282,18 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
     }
   };
 
-  return async (batch, ctx) => {
+  const parking = deps.deadLetter !== undefined ? deps.parking : undefined;
+  const handleBatch = async (batch: Batch, ctx: BatchContext, replay?: Replay): Promise<void> => {
     const first = deps.byTopic.get(batch.topic);
     if (first !== undefined && deps.pause !== undefined) {
       while (deps.pause.isPaused('projection', first.name)) await sleep(250, ctx.signal);
     }
+    // Back-pressure: a partition with more than maxParkedKeys parked keys waits for their retries.
+    if (parking !== undefined && replay === undefined) {
+      while ((await parking.count(batch.topic, batch.partition)) > (deps.maxParkedKeys ?? 1000)) await sleep(250, ctx.signal);
+    }
+    const parkedKeys = parking === undefined ? new Set<string>() : await parking.load(batch.topic, batch.messages.filter((m) => m.key !== null).map((m) => m.key!));
+    if (replay !== undefined) parkedKeys.delete(replay.entry.key);
     const items: Item[] = [];
     const stage = deps.stageEvents?.();
     for (const m of batch.messages) items.push(await parse(m));
@@ -303,7 +338,22 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
     /** Handles a failed message: dead-letters it (true) or leaves it for the bus to retry (false). */
     const fail = async (item: Item, operation: string, error: unknown): Promise<boolean> => {
       const poison = !isMiaRunError(error) ? item.error !== undefined : !error.retriable;
-      const exhausted = !poison && batch.messages.length === 1 && ctx.attempt >= attempts && !isOutage(error);
+      const key = item.message.key;
+      let exhausted = !poison && batch.messages.length === 1 && ctx.attempt >= attempts && !isOutage(error);
+      if (parking !== undefined && !poison && !isOutage(error) && key !== null) {
+        // Per-key parking: the key waits (off the partition's path) and is retried after the delay.
+        const tries = replay !== undefined && item.message === replay.entry.messages[0] ? replay.entry.attempts + 1 : 1;
+        exhausted = tries >= attempts;
+        if (!exhausted) {
+          const lastError = error instanceof Error ? error.message : String(error);
+          if (replay !== undefined) replay.again = { index: replay.entry.messages.indexOf(item.message), attempts: tries, lastError };
+          else await parking.park(item.message, tries, lastError);
+          parkedKeys.add(key);
+          count(item.projection.name, operation, 'parked');
+          logger.warn({ projection: item.projection.name, key, attempt: tries, err: error }, 'ingestion failed; key parked for a retry');
+          return true;
+        }
+      }
       if (deps.deadLetter !== undefined && (poison || exhausted)) {
         await deps.deadLetter(item.projection, item.message, error, poison ? ctx.attempt : attempts);
         count(item.projection.name, operation, 'dead_letter');
@@ -320,6 +370,12 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
     };
     const handleOne = async (item: Item): Promise<boolean> => {
       const { message, projection, parsed } = item;
+      if (message.key !== null && parkedKeys.has(message.key)) {
+        // Behind a parked message of its key: waits in the parking (a retry keeps its own remaining messages).
+        if (replay === undefined) await parking?.append(message);
+        count(projection.name, parsed?.kind === 'change' ? parsed.operation : 'unknown', 'parked');
+        return true;
+      }
       if (message.key !== null && held.get(projection.name)?.has(message.key) === true) {
         const error = new MiaRunError('MR_FD_KEY_HELD', `${projection.name}: key ${message.key} is held after an earlier dead letter (deadLetter.mode: holdKey); redrive it to release`, { retriable: false });
         return fail(item, parsed?.kind === 'change' ? parsed.operation : 'unknown', error);
@@ -421,4 +477,17 @@ export function createIngestHandler(deps: IngestDeps): BatchHandler {
     }
     if (failures.length > 0) throw failures[0];
   };
+
+  const handler: BatchHandler = (batch, ctx) => handleBatch(batch, ctx);
+  const runParked = async (): Promise<number> => {
+    if (parking === undefined) return 0;
+    const due = await parking.takeDue(100);
+    for (const entry of due) {
+      const replay: Replay = { entry };
+      await handleBatch({ topic: entry.topic, partition: entry.partition, messages: entry.messages }, { signal: new AbortController().signal, attempt: entry.attempts + 1 }, replay);
+      await parking.settle(entry, replay.again?.index ?? entry.messages.length, replay.again);
+    }
+    return due.length;
+  };
+  return Object.assign(handler, { runParked });
 }

@@ -19,6 +19,7 @@ import { BUILTIN_FORMATS } from '../../../src/projections/formats/index.js';
 import { createIngestHandler } from '../../../src/projections/ingest.js';
 import { compileProjection } from '../../../src/projections/mapping.js';
 import type { AggregationFn } from '../../../src/projections/single-view/aggregate.js';
+import { createSvErrorLog } from '../../../src/projections/single-view/errors-log.js';
 import { compileView, type CompiledView } from '../../../src/projections/single-view/model.js';
 import { recompute, type WriterDeps } from '../../../src/projections/single-view/writer.js';
 import { createViewRunner } from '../../../src/projections/topics/view-runner.js';
@@ -65,7 +66,7 @@ function process(store: DocumentStore, bus: Bus, gate: AggregationFn = () => tru
   const views = Object.entries(viewConfigs).map(([name, v]) => compileView(name, v));
   const viewsOf = (p: string): CompiledView[] => views.filter((v) => v.paths.has(p));
   const handleOf = (name: string) => ({ collection: store.collection(name), primaryKey: projections[name]?.primaryKey ?? Object.keys(views.find((v) => v.name === name)?.key ?? {}) });
-  const svDeps = new Map(views.map((v): [CompiledView, WriterDeps & { collection: Collection }] => [v, { projection: handleOf, functions: new Map([['gate', gate]]), logger: silentLogger, collection: store.collection(v.name), now: () => new Date(), origin: 'test' }]));
+  const svDeps = new Map(views.map((v): [CompiledView, WriterDeps & { collection: Collection }] => [v, { projection: handleOf, functions: new Map([['gate', gate]]), logger: silentLogger, collection: store.collection(v.name), now: () => new Date(), origin: 'test', errors: createSvErrorLog(store.collection('fd-sv-errors'), 'test', () => new Date()) }]));
   const metrics = createMetricEmitter('fd');
   const runner = createViewRunner({ views, viewsOf, svDeps: (v) => svDeps.get(v)!, recompute, bus, primaryKeyOf: (p) => handleOf(p).primaryKey, origin: 'test', now: () => Date.now(), metrics });
   const handler = createIngestHandler({
@@ -122,6 +123,7 @@ it('an sv-update refused after the view write is produced by the next run, exact
   // The view was written, its event was not produced, the summary (chained from that event) not computed.
   assert.deepEqual(strip(await store.collection('c360').find({}).toArray()), [{ customerId: 1, name: 'Ada', orders: [], gate: true, __STATE__: 'PUBLIC' }]);
   assert.deepEqual(await store.collection('summary').find({}).toArray(), []);
+  assert.deepEqual((await store.collection('fd-sv-errors').find({}).toArray()).map((e) => [e.type, e.errorType]), [['c360', 'ERROR_SEND_SVC_EVENT']]);
   const stored = (await store.collection('c360').findOne({ customerId: 1 }))!;
 
   // Restart: a new process gets the redelivered message; the view is unchanged (noop), the recorded event is produced.
