@@ -5,6 +5,7 @@
 //    upserted by ID with one bulkWrite of replaceOne per batch (no casts, no stale guard, no metadata);
 // 3. single views: customers + orders with a 1:N view (customer → orders); orders moving between customers
 //    recompute two views each; reported as single-view recomputations/s (from the capability's metrics).
+// 4. a full refresh of the view (recomputation alone), documents rewritten then unchanged.
 // Usage: node --import tsx bench/fastdata.ts [--messages 20000] [--customers 2000] [--moves 4000] [--phase ingest|sv]
 // Targets (fast-data.md §9): ≥ 20,000 msg/s ingestion, ≥ 5,000 SV/s. Mia: ~10k msg/min per replica, ~1k SV/min.
 import diagnosticsChannel from 'node:diagnostics_channel';
@@ -21,6 +22,9 @@ import type { EventBus, OutgoingMessage } from '../src/ports/event-bus.js';
 import { silentLogger } from '../src/ports/logger.js';
 import { metricChannel, type MetricSample } from '../src/ports/telemetry.js';
 import { createProjections } from '../src/projections/index.js';
+import { refreshView } from '../src/projections/operations/refresh.js';
+import { compileView } from '../src/projections/single-view/model.js';
+import { recompute } from '../src/projections/single-view/writer.js';
 import { projectConfig } from '../test/helpers/project-config.js';
 import { numberArg } from './lib/args.js';
 
@@ -78,6 +82,7 @@ interface RunResult {
   laterSeconds?: number;
   laterCpu?: number;
   laterSv?: number;
+  refresh?: { count: number; changedSeconds: number; changedCpu: number; noopSeconds: number; noopCpu: number; results: string };
 }
 
 async function run(views: boolean, messages: Record<string, OutgoingMessage[]>, later?: Record<string, OutgoingMessage[]>): Promise<RunResult> {
@@ -118,6 +123,26 @@ async function run(views: boolean, messages: Record<string, OutgoingMessage[]>, 
   }
   const laterSv = sv;
   await capability.stop();
+  let refresh: RunResult['refresh'];
+  if (views) {
+    // 4. a full refresh (recomputation only: no ingestion, strategies or journal), twice: documents
+    //    rewritten (stored documents made stale first), then unchanged (noop).
+    const declared = fastData(true).singleViews!;
+    const view = compileView('c360', declared.c360!);
+    const svCollection = store.collection('c360');
+    const pk: Record<string, string[]> = { customers: ['id'], orders: ['id'] };
+    const writer = { projection: (name: string) => ({ collection: store.collection(name), primaryKey: pk[name]! }), functions: new Map(), logger: silentLogger, collection: svCollection, now: () => new Date(), origin: 'bench' };
+    await svCollection.updateMany({}, { $set: { name: 'stale' } });
+    t0 = performance.now();
+    c0 = process.cpuUsage();
+    const first = await refreshView({ view, writer, recompute });
+    const changedSeconds = (performance.now() - t0) / 1000;
+    const changedCpu = cpuSince(c0);
+    t0 = performance.now();
+    c0 = process.cpuUsage();
+    const second = await refreshView({ view, writer, recompute });
+    refresh = { count: first.recomputed, changedSeconds, changedCpu, noopSeconds: (performance.now() - t0) / 1000, noopCpu: cpuSince(c0), results: `${JSON.stringify(first.results)} then ${JSON.stringify(second.results)}` };
+  }
   diagnosticsChannel.unsubscribe(metricChannel('fd'), onMetric);
   let baseline: number | undefined;
   let baselineCpu: number | undefined;
@@ -146,7 +171,7 @@ async function run(views: boolean, messages: Record<string, OutgoingMessage[]>, 
   await bus.close();
   await store.close();
   await rm(dir, { recursive: true, force: true });
-  return { seconds, cpu, sv: firstSv, ...(baseline !== undefined ? { baseline, baselineCpu: baselineCpu! } : {}), ...(laterSeconds !== undefined ? { laterSeconds, laterCpu: laterCpu!, laterSv } : {}) };
+  return { seconds, cpu, sv: firstSv, ...(baseline !== undefined ? { baseline, baselineCpu: baselineCpu! } : {}), ...(laterSeconds !== undefined ? { laterSeconds, laterCpu: laterCpu!, laterSv } : {}), ...(refresh === undefined ? {} : { refresh }) };
 }
 
 console.log(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
@@ -172,4 +197,6 @@ if (PHASE !== 'ingest') {
   );
   console.log(`single views, initial load: ${CUSTOMERS} customers + ${CUSTOMERS * ordersPerCustomer} orders in ${sv.seconds.toFixed(2)} s, ${sv.sv} SV recomputations = ${Math.round(sv.sv / sv.seconds)} SV/s (${perCpu(sv.sv, sv.cpu)})`);
   console.log(`single views, ${MOVES} FK moves: ${sv.laterSeconds!.toFixed(2)} s, ${sv.laterSv} SV recomputations = ${Math.round(sv.laterSv! / sv.laterSeconds!)} SV/s (${Math.round(MOVES / sv.laterSeconds!)} msg/s; ${perCpu(sv.laterSv!, sv.laterCpu)})`);
+  const r = sv.refresh!;
+  console.log(`single views, full refresh of ${r.count} (recomputation only): rewritten ${Math.round(r.count / r.changedSeconds)} SV/s (${perCpu(r.count, r.changedCpu)}), unchanged ${Math.round(r.count / r.noopSeconds)} SV/s (${perCpu(r.count, r.noopCpu)}); ${r.results}`);
 }
