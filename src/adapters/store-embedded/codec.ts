@@ -56,7 +56,7 @@ function valueSize(bytes: Uint8Array, view: DataView, type: number, at: number):
  * are copied into a smaller BSON document); the rest is skipped without being parsed. Undefined when the
  * bytes hold an element type this scanner does not know (the caller decodes the whole document then).
  */
-export function decodeFields(bytes: Uint8Array, names: ReadonlySet<string>): Document | undefined {
+export function decodeFields(bytes: Buffer, names: ReadonlySet<string>): Document | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = view.getInt32(0, true) - 1;
   const parts: Uint8Array[] = [];
@@ -69,7 +69,7 @@ export function decodeFields(bytes: Uint8Array, names: ReadonlySet<string>): Doc
     const length = valueSize(bytes, view, type, nameEnd + 1);
     if (length < 0) return undefined;
     const next = nameEnd + 1 + length;
-    if (names.has(Buffer.from(bytes.buffer, bytes.byteOffset + at + 1, nameEnd - at - 1).toString('utf8'))) {
+    if (names.has(bytes.toString('utf8', at + 1, nameEnd))) {
       parts.push(bytes.subarray(at, next));
       size += next - at;
     }

@@ -143,7 +143,7 @@ export function indexedFields(meta: CollectionMeta): ReadonlySet<string> | null 
 }
 
 /** What index maintenance reads of stored `bytes`: the fields `names` (the whole document when null). */
-export function indexedView(bytes: Uint8Array, names: ReadonlySet<string> | null): Document {
+export function indexedView(bytes: Buffer, names: ReadonlySet<string> | null): Document {
   return (names === null ? undefined : decodeFields(bytes, names)) ?? decodeDocument(bytes);
 }
 
@@ -163,7 +163,7 @@ function storedAsIs(value: unknown): boolean {
  * `indexedView` of a document about to be stored as `bytes`, taken from `doc` itself when every field read
  * holds a value BSON stores as is (strings, numbers, booleans, null, dates, ObjectIds): no decoding then.
  */
-export function indexedViewOf(doc: Document, bytes: Uint8Array, names: ReadonlySet<string> | null): Document {
+export function indexedViewOf(doc: Document, bytes: Buffer, names: ReadonlySet<string> | null): Document {
   if (names === null) return decodeDocument(bytes);
   const view: Document = {};
   for (const name of names) {
