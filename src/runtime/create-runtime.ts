@@ -13,7 +13,7 @@ import type { Backend, Capability } from '../ports/lifecycle.js';
 import type { Logger } from '../ports/logger.js';
 import { builtinCapabilities } from './capabilities.js';
 import { startInOrder, stopInReverse, type LifecycleStep } from './lifecycle.js';
-import { installBackofficeMarker, openListeners, type OpenListeners } from './listeners.js';
+import { backofficeMarker, openListeners, type OpenListeners } from './listeners.js';
 import { createLogger } from './logger.js';
 import { createRuntimeMetrics } from './metrics.js';
 import { busKind, createBackendRegistry, storeKind, type BackendContext, type BackendFactories, type BackendKind } from './registry.js';
@@ -105,10 +105,15 @@ export function createRuntime(config: ProjectConfig, options: RuntimeOptions = {
   let state: RuntimeState = 'created';
   let listeners: OpenListeners | undefined;
   const metrics = createRuntimeMetrics({ logger });
-  const app = createHttpServer({ bodyLimit: config.server.bodyLimit, logger, isClosing: () => state === 'stopping' || state === 'stopped' });
+  const app = createHttpServer({
+    bodyLimit: config.server.bodyLimit,
+    logger,
+    isClosing: () => state === 'stopping' || state === 'stopped',
+    onRequest: backofficeMarker(config.server.trustIdentityHeaders),
+    observe: metrics.observeRequest,
+  });
   // First, so that the OpenAPI document sees every route registered after it.
   installDocumentation(app, config, VERSION);
-  installBackofficeMarker(app, config.server.trustIdentityHeaders);
   metrics.install(app);
   const probes: HealthProbe[] = [
     ...backends.map((b) => ({ name: b === bus ? 'bus' : `store:${b.name}`, health: () => b.health() })),

@@ -14,8 +14,10 @@ type Metric = Counter | Gauge | Histogram;
 
 export interface RuntimeMetrics {
   readonly registry: Registry;
-  /** Adds the request duration hook and the `GET /-/metrics` route. */
+  /** Adds the `GET /-/metrics` route. */
   install(app: FastifyInstance): void;
+  /** Records one answered request in the duration histogram (the HTTP server's `observe` option). */
+  observeRequest(route: string | undefined, method: string, statusCode: number, elapsedMs: number): void;
   /** Prometheus text exposition of every metric. */
   render(): Promise<string>;
   /** Unsubscribes from the diagnostics channels. */
@@ -79,13 +81,10 @@ export function createRuntimeMetrics(options: { logger: Logger; sources?: readon
 
   return {
     registry,
+    observeRequest(route, method, statusCode, elapsedMs) {
+      httpDuration.observe({ route: route ?? UNMATCHED, method, status_code: statusCode.toString() }, elapsedMs / 1000);
+    },
     install(app) {
-      app.addHook('onResponse', async (request, reply) => {
-        httpDuration.observe(
-          { route: request.routeOptions.url ?? UNMATCHED, method: request.method, status_code: String(reply.statusCode) },
-          reply.elapsedTime / 1000,
-        );
-      });
       app.get('/-/metrics', async (_request, reply) => {
         reply.type(registry.contentType);
         return registry.metrics();

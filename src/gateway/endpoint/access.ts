@@ -47,8 +47,9 @@ export function buildAccess(endpoint: Pick<EndpointDefinition, 'public' | 'secre
     const path = normalizeRoutePath(key.slice(slash));
     overrides.set(`${method} ${path}`, toRule({ ...base, ...settings }, `endpoint ${endpoint.basePath} route ${key}`));
   }
+  if (overrides.size === 0) return { hasOverrides: false, ruleFor: () => fallback };
   return {
-    hasOverrides: overrides.size > 0,
+    hasOverrides: true,
     ruleFor: (method, relativePath) => overrides.get(`${method} ${normalizeRoutePath(relativePath)}`) ?? fallback,
   };
 }
