@@ -81,8 +81,9 @@ export function collectionPlugin(services: CollectionServices, validators: Valid
       done();
     });
     app.addHook('onResponse', (_request, reply, done) => {
-      const operation = reply.routeOptions.config.operation;
-      if (operation !== undefined && metricsChannel.hasSubscribers) {
+      // `routeOptions` builds an object on every read: only read it when someone collects the metrics.
+      const operation = metricsChannel.hasSubscribers ? reply.routeOptions.config.operation : undefined;
+      if (operation !== undefined) {
         metrics.count('requests', 'CRUD requests by collection, operation and status', { collection: model.name, operation, status: String(reply.statusCode) });
         metrics.observe('request_seconds', 'CRUD request duration by collection and operation', reply.elapsedTime / 1000, { collection: model.name, operation });
       }
