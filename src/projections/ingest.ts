@@ -224,10 +224,8 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
       }
       const svBuffers = new Map<CompiledView, WriteBuffer>();
       const written: { view: string; source: number | undefined }[] = [];
-      // One computation per identifier at a time in this process, from the stored read to the flush.
-      const unlock = await deps.svLocks?.acquire(mine.map((w) => w.jid));
       const ahead = new Map<CompiledView, PrefetchedRecords>();
-      try {
+      {
         const byView = new Map<CompiledView, Record<string, unknown>[]>();
         for (const w of mine) byView.set(w.view, [...(byView.get(w.view) ?? []), w.id]);
         for (const [view, ids] of byView) {
@@ -250,8 +248,6 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
         });
         if (journal !== undefined && claimed !== undefined) await record(journal, claimed.token, outbox);
         for (const b of svBuffers.values()) await b.flush();
-      } finally {
-        unlock?.();
       }
       const writtenAt = now();
       for (const w of written) if (w.source !== undefined) metrics.observe('ingest_to_sv_seconds', 'From the ingestion record timestamp to the single view write', Math.max(0, writtenAt - w.source) / 1000, { view: w.view });
@@ -467,13 +463,20 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     let pending: Work[] = [...affected].filter(([view]) => !viewPaused(view.name)).flatMap(([view, ids]) => [...ids].map(([k, id]) => ({ view, id, jid: `${view.name}\u0000${k}`, source: sourceTime.get(`${view.name}\u0000${k}`) })));
     // One computation per identifier at a time across processes: what another run holds is marked ready
     // (its run will not complete the entry) and claimed again once that run is done or its claim expired.
-    let marked = false;
-    while (pending.length > 0) {
-      pending = await round(pending);
-      if (pending.length === 0) break;
-      if (!marked && deps.journal !== undefined) await markReady(deps.journal, pending.map((w) => ({ id: w.jid, view: w.view.name, identifier: w.id })), now());
-      marked = true;
-      await sleep(deps.claimPollMs ?? 20, ctx.signal);
+    // One computation per identifier at a time in this process: the identifier locks, held from the stored
+    // read to the flush, order this process's batches, so only other processes' claims are ever waited for.
+    const unlock = await deps.svLocks?.acquire(pending.map((w) => w.jid));
+    try {
+      let marked = false;
+      while (pending.length > 0) {
+        pending = await round(pending);
+        if (pending.length === 0) break;
+        if (!marked && deps.journal !== undefined) await markReady(deps.journal, pending.map((w) => ({ id: w.jid, view: w.view.name, identifier: w.id })), now());
+        marked = true;
+        await sleep(deps.claimPollMs ?? 20, ctx.signal);
+      }
+    } finally {
+      unlock?.();
     }
     if (failures.length > 0) throw failures[0];
   };

@@ -3,9 +3,10 @@
  * identifier), `_id` `<view>\0<identifier key>`, shared by every process on the store:
  * `{view, identifier, at, seq, claimedBy?, claimUntil?, events?}`.
  * - **Ready-marking** (`markReady`): an upsert that increments `seq` and never touches a claim.
- * - **Claim** (`claim`): one atomic conditional update per identifier (upsert when absent) sets `claimedBy`
- *   (a token of this computation round) and `claimUntil`; an entry claimed by someone else whose claim has
- *   not expired is not taken. The claimed entries are read back with their `seq` and recorded events.
+ * - **Claim** (`claim`): an absent entry is inserted claimed (a concurrent insert of the same `_id` loses on
+ *   the unique `_id`); an existing one gets one atomic conditional update setting `claimedBy` (a token of
+ *   this computation round) and `claimUntil`, not taken while someone else's claim has not expired. The
+ *   claimed entries are read back with their `seq` and recorded events.
  * - **Outbox** (`record`): the sv-update events of a computation are written on its entries before the view
  *   write; they are produced first by whichever run claims the entry next, and cleared on completion.
  * - **Completion** (`complete`): an entry whose `seq` is unchanged since the claim is deleted; one marked
@@ -44,20 +45,22 @@ export interface Claimed {
 export async function claim(journal: Collection, requests: readonly ClaimRequest[], now: number): Promise<Claimed> {
   const token = randomUUID();
   if (requests.length === 0) return { owned: new Map(), token };
-  const ops = requests.map((r) => ({
-    updateOne: {
-      filter: { _id: r.id, $or: [{ claimUntil: { $exists: false } }, { claimUntil: null }, { claimUntil: { $lte: now } }] },
-      update: { $set: { claimedBy: token, claimUntil: r.until, view: r.view, identifier: { ...r.identifier } }, $setOnInsert: { at: now, seq: 1, claimOnly: true } },
-      upsert: true,
-    },
-  }));
+  const ids = requests.map((r) => r.id);
+  // Usually the journal holds none of them: one read, then plain inserts (no per-entry conditional update).
+  const existing = new Set((await journal.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id)));
+  const ops = requests.map((r) => existing.has(r.id)
+    ? { updateOne: { filter: { _id: r.id, $or: [{ claimUntil: { $exists: false } }, { claimUntil: null }, { claimUntil: { $lte: now } }] }, update: { $set: { claimedBy: token, claimUntil: r.until } } } }
+    : { insertOne: { document: { _id: r.id, view: r.view, identifier: { ...r.identifier }, at: now, seq: 1, claimOnly: true, claimedBy: token, claimUntil: r.until } } });
+  let raced = false;
   try {
     await journal.bulkWrite(ops, { ordered: false });
   } catch (error) {
-    // An upsert racing with another claimer's insert of the same entry: that one is simply not ours.
+    // An insert racing with another claimer's (or a ready-marking's) insert of the same entry: not ours.
     if (!isMiaRunError(error) || error.code !== 'MR_STORE_DUPLICATE_KEY') throw error;
+    raced = true;
   }
-  const docs = await journal.find({ _id: { $in: requests.map((r) => r.id) }, claimedBy: token }).toArray();
+  if (existing.size === 0 && !raced) return { owned: new Map(ids.map((id) => [id, { seq: 1, events: [] }])), token };
+  const docs = await journal.find({ _id: { $in: ids }, claimedBy: token }).toArray();
   return { owned: new Map(docs.map((d) => [String(d._id), { seq: Number(d.seq ?? 0), events: (d.events as RecordedEvent[] | undefined) ?? [] }])), token };
 }
 
@@ -79,8 +82,14 @@ export async function record(journal: Collection, token: string, events: Readonl
 export async function complete(journal: Collection, claimed: Claimed, ids: Iterable<string>): Promise<void> {
   const list = [...ids];
   if (list.length === 0) return;
-  await journal.bulkWrite(list.map((id) => ({ deleteOne: { filter: { _id: id, claimedBy: claimed.token, seq: claimed.owned.get(id)?.seq ?? -1 } } })));
-  await journal.updateMany({ _id: { $in: list }, claimedBy: claimed.token }, { $unset: { claimedBy: '', claimUntil: '', events: '' } });
+  const bySeq = new Map<number, string[]>();
+  for (const id of list) {
+    const seq = claimed.owned.get(id)?.seq ?? -1;
+    bySeq.set(seq, [...(bySeq.get(seq) ?? []), id]);
+  }
+  let deleted = 0;
+  for (const [seq, group] of bySeq) deleted += (await journal.deleteMany({ _id: { $in: group }, claimedBy: claimed.token, seq })).deletedCount;
+  if (deleted < list.length) await journal.updateMany({ _id: { $in: list }, claimedBy: claimed.token }, { $unset: { claimedBy: '', claimUntil: '', events: '' } });
 }
 
 /** Gives the claims back without completing (a failed run): entries and their recorded events stay. */
