@@ -8,6 +8,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../ports/logger.js';
+import { createRequestHistogram } from './request-histogram.js';
 import { TELEMETRY_SOURCES, metricChannel, type MetricSample, type TelemetrySource } from '../ports/telemetry.js';
 
 type Metric = Counter | Gauge | Histogram;
@@ -30,12 +31,11 @@ const UNMATCHED = '<unmatched>';
 export function createRuntimeMetrics(options: { logger: Logger; sources?: readonly TelemetrySource[] }): RuntimeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const httpDuration = new Histogram({
+  const httpDuration = createRequestHistogram({
     name: 'mia_run_http_request_duration_seconds',
     help: 'Duration of HTTP requests, by route, method and status code',
-    labelNames: ['route', 'method', 'status_code'],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
+    registry,
   });
 
   const dynamic = new Map<string, Metric>();
@@ -82,7 +82,7 @@ export function createRuntimeMetrics(options: { logger: Logger; sources?: readon
   return {
     registry,
     observeRequest(route, method, statusCode, elapsedMs) {
-      httpDuration.observe({ route: route ?? UNMATCHED, method, status_code: statusCode.toString() }, elapsedMs / 1000);
+      httpDuration.observe(route ?? UNMATCHED, method, statusCode, elapsedMs / 1000);
     },
     install(app) {
       app.get('/-/metrics', async (_request, reply) => {
