@@ -19,6 +19,7 @@ import { projectionIndexes, viewIndexes } from './indexes.js';
 import { createDeadLetters } from './dead-letters.js';
 import { createIngestHandler } from './ingest.js';
 import { PARKED_COLLECTION, createParking, startParkingWorker } from './parking.js';
+import { produceRecorded } from './journal.js';
 import { createKeyHolds } from './key-holds.js';
 import { createFastDataOperations, JOURNAL_COLLECTION, type FastDataOperations } from './operations/index.js';
 import { adminRoutes } from './operations/admin-routes.js';
@@ -169,6 +170,7 @@ export function createProjections(ctx: CapabilityContext): Capability {
         drain: async (view) => {
           const entries = await journal.find({ view }).toArray();
           if (entries.length === 0) return;
+          await produceRecorded(interop.bus, entries);
           await recomputeAll(refreshDeps(view), entries.map((e) => e.identifier as Record<string, unknown>));
           await journal.deleteMany({ _id: { $in: entries.map((e) => e._id) } });
         },

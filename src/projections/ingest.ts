@@ -36,7 +36,7 @@ import { prefetchAggregation } from './single-view/prefetch.js';
 import type { PrefetchedRecords } from './single-view/aggregate.js';
 import type { SvOutcome, WriterDeps } from './single-view/writer.js';
 import { createWriteBuffer, type WriteBuffer } from './write-buffer.js';
-import { claim, complete, markReady, record, release, type RecordedEvent } from './journal.js';
+import { claim, complete, markReady, record, recordedMessage, release, type RecordedEvent } from './journal.js';
 import { failurePolicy } from './single-view/guard.js';
 import { hasEventRecords } from './topics/view-runner.js';
 
@@ -193,11 +193,7 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     const record = records?.describe(message);
     return { topic, key: message.key ?? null, value: message.value, ...(message.headers === undefined ? {} : { headers: message.headers as Record<string, string> }), ...(record === undefined ? {} : { record }) };
   };
-  const fromRecorded = (event: RecordedEvent): OutgoingMessage => {
-    const message: OutgoingMessage = { key: event.key, value: event.value as OutgoingMessage['value'], ...(event.headers === undefined ? {} : { headers: event.headers }) };
-    if (event.record !== undefined) records?.restore(message, event.record);
-    return message;
-  };
+  const fromRecorded = (event: RecordedEvent): OutgoingMessage => recordedMessage(event, deps.bus);
 
   /**
    * One computation round: claims what it can in the journal, recomputes the claimed identifiers, records

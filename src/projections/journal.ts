@@ -15,6 +15,8 @@
 import { randomUUID } from 'node:crypto';
 import { isMiaRunError } from '../errors.js';
 import type { Collection, Document } from '../ports/document-store.js';
+import type { EventBus, OutgoingMessage } from '../ports/event-bus.js';
+import { hasEventRecords } from './topics/view-runner.js';
 
 /** A sv-update (or chaining) event as stored on a journal entry. */
 export interface RecordedEvent {
@@ -98,4 +100,18 @@ export async function release(journal: Collection, claimed: Claimed): Promise<vo
   // Entries that only existed for this claim (never marked ready, no recorded event) go away with it.
   await journal.deleteMany({ _id: { $in: [...claimed.owned.keys()] }, claimedBy: claimed.token, claimOnly: true, events: { $exists: false } });
   await journal.updateMany({ _id: { $in: [...claimed.owned.keys()] }, claimedBy: claimed.token }, { $unset: { claimedBy: '', claimUntil: '' } });
+}
+
+/** The message of a recorded event, with its view change handed back to the runner when `bus` is the runner's. */
+export function recordedMessage(event: RecordedEvent, bus: object | undefined): OutgoingMessage {
+  const message: OutgoingMessage = { key: event.key, value: event.value as OutgoingMessage['value'], ...(event.headers === undefined ? {} : { headers: event.headers }) };
+  if (event.record !== undefined && bus !== undefined && hasEventRecords(bus)) bus.restore(message, event.record);
+  return message;
+}
+
+/** Produces the events recorded on `entries` (in entry order), e.g. before a drain deletes them. */
+export async function produceRecorded(bus: Pick<EventBus, 'publish'>, entries: readonly Document[]): Promise<void> {
+  for (const entry of entries) {
+    for (const event of (entry.events as RecordedEvent[] | undefined) ?? []) await bus.publish(event.topic, [recordedMessage(event, bus)]);
+  }
 }
