@@ -78,7 +78,8 @@ async function automatic(view: CompiledView, change: ProjectionChange, deps: Agg
       for (const record of records) {
         const filter = linkFilter(node.relation, node.projection, record);
         if (filter === undefined) continue;
-        for await (const p of deps.projection(parent.projection).collection.find(filter)) next.set(String(p._id), p);
+        // toArray: no promise per record (the results of one hop are few and all needed).
+        for (const p of await deps.projection(parent.projection).collection.find(filter).toArray()) next.set(String(p._id), p);
       }
       records = [...next.values()];
     }
