@@ -463,13 +463,12 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     // read to the flush, order this process's batches, so only other processes' claims are ever waited for.
     const unlock = await deps.svLocks?.acquire(pending.map((w) => w.jid));
     try {
-      let marked = false;
-      while (pending.length > 0) {
+      // Polls back off from claimPollMs to 500 ms (a crashed holder's claim lasts until claimUntil).
+      for (let tries = 0; pending.length > 0; tries++) {
         pending = await round(pending);
         if (pending.length === 0) break;
-        if (!marked && deps.journal !== undefined) await markReady(deps.journal, pending.map((w) => ({ id: w.jid, view: w.view.name, identifier: w.id })), now());
-        marked = true;
-        await sleep(deps.claimPollMs ?? 20, ctx.signal);
+        if (tries === 0 && deps.journal !== undefined) await markReady(deps.journal, pending.map((w) => ({ id: w.jid, view: w.view.name, identifier: w.id })), now());
+        await sleep(Math.min(500, (deps.claimPollMs ?? 20) * 2 ** Math.min(tries, 5)), ctx.signal);
       }
     } finally {
       unlock?.();
