@@ -61,7 +61,7 @@ function createBus(): Bus {
 }
 
 /** One process: its own view runner, handler and in-process state, on the shared store. */
-function process(store: DocumentStore, bus: Bus, gate: AggregationFn = () => true): (messages: readonly ConsumedMessage[]) => Promise<void> {
+function process(store: DocumentStore, bus: Bus, gate: AggregationFn = () => true, intentTimeoutMs?: number): (messages: readonly ConsumedMessage[]) => Promise<void> {
   const compiled = Object.entries(projections).map(([name, p]) => compileProjection(name, 'erp', p, (c) => builtinCast(c)!));
   const views = Object.entries(viewConfigs).map(([name, v]) => compileView(name, v));
   const viewsOf = (p: string): CompiledView[] => views.filter((v) => v.paths.has(p));
@@ -81,6 +81,7 @@ function process(store: DocumentStore, bus: Bus, gate: AggregationFn = () => tru
     bus: runner.bus,
     journal: store.collection('fd-sv-journal'),
     claimPollMs: 5,
+    ...(intentTimeoutMs === undefined ? {} : { intentTimeoutMs }),
     metrics,
     logger: silentLogger,
   });
@@ -144,6 +145,20 @@ it('an sv-update refused after the view write is produced by the next run, exact
   // A third delivery finds nothing recorded: noop, no event.
   await process(store, bus)([insert]);
   assert.equal(bus.sent.filter((s) => s.topic === 'sv-c360').length, 1);
+});
+
+it('a recorded event left by a crashed run is produced by a later batch that does not reach its identifier', async () => {
+  const store = await openStore();
+  const bus = createBus();
+  bus.refuse = true;
+  await assert.rejects(process(store, bus)([msg('customers', { ID: 1 }, dbz('c', null, { ID: 1, NAME: 'Ada' }))]), /broker down/);
+  bus.refuse = false;
+  // Another key only; the journal entry of customer 1 is overdue (intent timeout 0).
+  await process(store, bus, undefined, 0)([msg('customers', { ID: 2 }, dbz('c', null, { ID: 2, NAME: 'Bob' }))]);
+  const keys = bus.sent.filter((s) => s.topic === 'sv-c360').map((s) => [s.message.key, (s.message.value as { operation: { type: string } }).operation.type]);
+  assert.deepEqual(keys.sort(), [['{"customerId":1}', 'INSERT'], ['{"customerId":2}', 'INSERT']]);
+  assert.deepEqual(strip(await store.collection('summary').find({}, { sort: { customerId: 1 } }).toArray()).map((d) => d.label), ['Ada', 'Bob']);
+  assert.deepEqual(await store.collection('fd-sv-journal').find({}).toArray(), []);
 });
 
 it('two processes changing one identifier at once never flush the older computation over the newer one', async () => {
