@@ -176,6 +176,7 @@ export function createProjections(ctx: CapabilityContext): Capability {
         },
       });
       await live.pause.refresh();
+      if (sors.length > 0) await storeOf(undefined, 'parked ingestion keys').collection(PARKED_COLLECTION).ensureIndexes([{ name: 'fd_parked_due', key: { notBefore: 1 } }, { name: 'fd_parked_partition', key: { topic: 1, partition: 1 } }]);
       for (const [sorName, sor] of sors) {
         const parser: FormatParser = sor.format === 'custom'
           ? customParser(await loadHook<MessageAdapter>(sor.adapter ?? { module: '' }, source, `adapter of "${sorName}"`, 'messageAdapter'), ctx.logger.child({ sor: sorName }))
