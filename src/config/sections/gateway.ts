@@ -33,12 +33,17 @@ export interface JwtDefinition {
 
 /** Mia-style opaque sessions: the caller's bearer token or session cookie is looked up at a user-info URL. */
 export interface UserinfoDefinition {
+  /** The user-info endpoint (Mia's authorization service `USERINFO_URL`), called with GET. */
   readonly url: string;
   /** Session cookie sent on to the user-info endpoint; without it only bearer tokens are looked up. */
   readonly cookie?: string;
+  /** Field of the answer holding the user id (dotted path); default `sub`. */
   readonly userIdField?: string;
+  /** Field holding the groups (a list or a space/comma separated string); default `groups`. */
   readonly groupsField?: string;
+  /** Field holding the permissions; default `permissions`. */
   readonly permissionsField?: string;
+  /** Fields copied into the user properties (a list of paths, or `{ property: path }`); default every top-level field but groups and permissions. */
   readonly propertyFields?: readonly string[] | Readonly<Record<string, string>>;
   /** How long an answer is reused for one token or cookie (default 30s; 0 disables). */
   readonly cacheFor?: DurationValue;

@@ -1,23 +1,12 @@
 import { FORBIDDEN_KEYS } from '../../expressions/acl/parser.js';
+import type { UserinfoDefinition } from '../../config/sections/gateway.js';
 import type { Clock } from '../../ports/clock.js';
 import { createTimeout, type Call } from '../../resilience/index.js';
 import { createUpstreamClient, sendUpstream } from '../proxy/index.js';
 import type { JwtOutcome } from './jwt.js';
 
-/** `auth.userinfo` after normalization: durations in milliseconds. */
-export interface UserinfoOptions {
-  /** The user-info endpoint (Mia's authorization service `USERINFO_URL`), called with GET. */
-  readonly url: string;
-  /** Session cookie that makes a request a logged-in one (sent on alone); without it only bearer tokens are looked up. */
-  readonly cookie?: string;
-  /** Field of the answer holding the user id (dotted path); default `sub`. */
-  readonly userIdField?: string;
-  /** Field holding the groups (a list or a space/comma separated string); default `groups`. */
-  readonly groupsField?: string;
-  /** Field holding the permissions; default `permissions`. */
-  readonly permissionsField?: string;
-  /** Fields copied into the user properties (a list of paths, or `{ property: path }`); default every top-level field but groups and permissions. */
-  readonly propertyFields?: readonly string[] | Readonly<Record<string, string>>;
+/** `auth.userinfo` after normalization: the descriptor's fields with durations in milliseconds. */
+export interface UserinfoOptions extends Omit<UserinfoDefinition, 'cacheFor' | 'timeout'> {
   /** How long an answer is reused for the same token or cookie; default 30 s (0 disables the cache). */
   readonly cacheFor?: number;
   /** Time allowed for one call; default 5 s. */
