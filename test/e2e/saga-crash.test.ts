@@ -2,7 +2,7 @@
 // killed with SIGKILL, then restarted on the same embedded data. Every saga that was acknowledged (an id was
 // returned) must finish, with each event applied exactly once and nothing left pending.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,23 +11,12 @@ import { createEmbeddedEventBus } from '../../src/adapters/bus-embedded/index.js
 import { systemClock } from '../../src/ports/clock.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { waitFor } from '../helpers/saga-harness.js';
+import { spawnListening, type ListeningProcess } from '../helpers/spawn-listening.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
-function startChild(dataDir: string): Promise<{ child: ChildProcess; url: string; exited: Promise<unknown> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/helpers/saga-crash-child.ts'), dataDir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve({ child, url: m[1], exited });
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before listening:\n${out}`)));
-  });
+function startChild(dataDir: string): Promise<ListeningProcess> {
+  return spawnListening(['--import', 'tsx', join(root, 'test/helpers/saga-crash-child.ts'), dataDir], 'child');
 }
 
 describe('sagas survive kill -9', () => {

@@ -7,7 +7,7 @@
 // with the embedded store when KAFKA_BROKERS is set, and on Kafka + MongoDB when MONGODB_URL is set too
 // (not on FerretDB, whose updates are not atomic between connections).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -22,6 +22,7 @@ import { systemClock } from '../../src/ports/clock.js';
 import type { EventBus } from '../../src/ports/event-bus.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { waitFor } from '../helpers/saga-harness.js';
+import { spawnListening, type ListeningProcess } from '../helpers/spawn-listening.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const cli = join(root, 'bin/mia-run.js');
@@ -29,27 +30,10 @@ const built = existsSync(join(root, 'dist/cli/main.js')) ? false : 'run `npm run
 const brokers = process.env.KAFKA_BROKERS;
 const mongoUrl = process.env.MONGODB_URL;
 
-interface Proc {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly exited: Promise<unknown>;
-}
+type Proc = ListeningProcess;
 
 function startCli(project: string, dataDir: string): Promise<Proc> {
-  const args = [cli, 'run', project, '--port', '0', '--data-dir', dataDir, '--role', 'gateway,sagas', '--log-level', 'warn'];
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve({ child, url: m[1], exited });
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`mia-run exited (${code}) before listening:\n${out}`)));
-  });
+  return spawnListening([cli, 'run', project, '--port', '0', '--data-dir', dataDir, '--role', 'gateway,sagas', '--log-level', 'warn'], 'mia-run');
 }
 
 /** The order saga of examples/saga with the given topics, a short command lease and, optionally, another database and bus. */
