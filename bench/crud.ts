@@ -22,7 +22,7 @@ import { systemClock } from '../src/ports/clock.js';
 import type { DocumentStore } from '../src/ports/document-store.js';
 import { silentLogger } from '../src/ports/logger.js';
 import { projectConfig } from '../test/helpers/project-config.js';
-import { numberArg } from './lib/args.js';
+import { numberArg, stringArg } from './lib/args.js';
 import { autocannon, type LoadResult } from './lib/autocannon.js';
 import { processCpuMicros } from './lib/cpu.js';
 
@@ -34,23 +34,17 @@ interface Result extends LoadResult {
 
 // `--dist <dir>`: the servers run compiled JavaScript (`tsc -p tsconfig.build.json --outDir <dir>`) instead of
 // src through tsx, whose per-closure helpers inflate mia-run's cost next to a baseline of a few lines.
-const distIndex = process.argv.indexOf('--dist');
-const DIST = distIndex > 0 ? resolve(process.argv[distIndex + 1]!) : undefined;
+const distArg = stringArg('dist');
+const DIST = distArg === undefined ? undefined : resolve(distArg);
 const DURATION = numberArg('duration', 5);
 const CONNECTIONS = numberArg('connections', 20);
 let DOCS = numberArg('docs', 100_000);
 /** FerretDB (the MongoDB-protocol test server) scans for most filters: its run uses fewer documents. */
 const MONGO_DOCS = numberArg('mongo-docs', 2_000);
 const CATEGORIES = 200;
-const ONLY = (() => {
-  const i = process.argv.indexOf('--only');
-  return i > 0 ? process.argv[i + 1] : undefined;
-})();
+const ONLY = stringArg('only');
 /** `--stores mongodb`: only these stores (default: embedded, and mongodb when MONGODB_URL is set). */
-const STORES = (() => {
-  const i = process.argv.indexOf('--stores');
-  return new Set((i > 0 ? process.argv[i + 1]! : 'embedded,mongodb').split(','));
-})();
+const STORES = new Set((stringArg('stores') ?? 'embedded,mongodb').split(','));
 /** `--order mia-run-first` runs mia-run before the baseline (to check that order does not matter). */
 const SERVERS = process.argv.includes('mia-run-first') ? ['mia-run', 'baseline'] : ['baseline', 'mia-run'];
 

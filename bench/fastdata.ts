@@ -26,15 +26,14 @@ import { refreshView } from '../src/projections/operations/refresh.js';
 import { compileView } from '../src/projections/single-view/model.js';
 import { recompute } from '../src/projections/single-view/writer.js';
 import { projectConfig } from '../test/helpers/project-config.js';
-import { numberArg } from './lib/args.js';
+import { numberArg, stringArg } from './lib/args.js';
 
 const MESSAGES = numberArg('messages', 20000);
 const CUSTOMERS = numberArg('customers', 2000);
 const MOVES = numberArg('moves', 4000);
 const PARTITIONS = 6;
-const phaseAt = process.argv.indexOf('--phase');
 /** Only one phase (`ingest` or `sv`, for profiling); both by default. */
-const PHASE = phaseAt > 0 ? process.argv[phaseAt + 1] : undefined;
+const PHASE = stringArg('phase');
 
 const field = (name: string, source: string, cast?: string) => ({ name, source, ...(cast ? { cast } : {}) });
 const fastData = (views: boolean): FastDataConfig => ({

@@ -20,15 +20,15 @@ import type { createRuntime as CreateRuntime } from '../src/runtime/create-runti
 import type { Backend } from '../src/ports/lifecycle.js';
 import type { ProjectConfig } from '../src/config/types.js';
 import { projectConfig } from '../test/helpers/project-config.js';
-import { numberArg } from './lib/args.js';
+import { numberArg, stringArg } from './lib/args.js';
 import { autocannon, type LoadResult as Result } from './lib/autocannon.js';
 
 
 // `--dist <dir>`: run the servers on compiled JavaScript (`npm run build`, or `tsc -p tsconfig.build.json
 // --outDir <dir>`) rather than on src through tsx, whose per-closure helpers inflate the gateway's cost next
 // to baselines that are compiled packages. Report numbers measured with --dist.
-const distIndex = process.argv.indexOf('--dist');
-const DIST = distIndex > 0 ? resolve(process.argv[distIndex + 1]!) : undefined;
+const distArg = stringArg('dist');
+const DIST = distArg === undefined ? undefined : resolve(distArg);
 const DURATION = numberArg('duration', 3);
 const CONNECTIONS = numberArg('connections', 50);
 const RATE = numberArg('rate', 1000);
@@ -36,8 +36,7 @@ const RATE = numberArg('rate', 1000);
 // `--rounds n`: measure compared servers n times in alternation and keep each one's best run (most requests/s),
 // which filters out the bursts of load other processes put on a shared machine.
 const ROUNDS = numberArg('rounds', 1);
-const onlyIndex = process.argv.indexOf('--only');
-const PARTS = new Set((onlyIndex > 0 ? process.argv[onlyIndex + 1]! : 'a,b,c').split(','));
+const PARTS = new Set((stringArg('only') ?? 'a,b,c').split(','));
 const KEY = 'bench-client-key';
 const policies = { timeouts: {}, retries: {}, circuitBreakers: {}, rateLimits: { lots: { requests: 10_000_000, per: 1000, key: 'client' as const } }, bulkheads: {} };
 
