@@ -154,12 +154,15 @@ function scalingSuite(name: string, skip: string | false, backends: (suffix: str
 
       // Phase 2: p2 is killed while sagas are being created and driven; p1 takes over.
       const second: string[] = [];
+      // A creation whose answer was lost in the kill may still have been stored (and is then driven to the end).
+      let unanswered = 0;
       let killed = false;
       const load = Promise.all(
         Array.from({ length: 4 }, async (_, w) => {
           for (let i = w; i < 120; i += 4) {
             const id = await create(killed || i % 2 === 0 ? p1.url : p2.url, 1000 + i);
             if (id !== undefined) second.push(id);
+            else unanswered++;
           }
         }),
       );
@@ -177,7 +180,9 @@ function scalingSuite(name: string, skip: string | false, backends: (suffix: str
       assert.deepEqual([...seen.keys()].filter((k) => !/-[01]$/.test(k)), [], 'only the expected command ids');
 
       const counts = (await (await fetch(`${p1.url}/-/sagas`)).json()) as { sagas: { order: { states: Record<string, number> } } };
-      assert.equal(counts.sagas.order.states.delivered, warm.length + first.length + second.length);
+      const acknowledged = warm.length + first.length + second.length;
+      const delivered = counts.sagas.order.states.delivered ?? 0;
+      assert.ok(delivered >= acknowledged && delivered <= acknowledged + unanswered, `delivered ${delivered}: every acknowledged saga (${acknowledged}) and at most the ${unanswered} unanswered creations`);
       await executor.stop();
       await bus.close();
       p1.child.kill('SIGTERM');
